@@ -1,0 +1,29 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+    { ignores: ['dist/**', 'dist-test/**', '.dist-test-*/**', 'node_modules/**', 'test/fixtures/**', 'examples/**'] },
+    js.configs.recommended,
+    ...tseslint.configs.recommendedTypeChecked,
+    {
+        languageOptions: {
+            parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+        },
+        rules: {
+            '@typescript-eslint/no-floating-promises': 'error',
+            '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+            'no-restricted-imports': 'off',
+        },
+    },
+    {
+        files: ['src/core/**/*.ts', 'src/cli/**/*.ts'],
+        rules: {
+            // The engine runs in the CLI and in CI as well as in the editor.
+            'no-restricted-imports': ['error', { paths: ['vscode'] }],
+        },
+    },
+    {
+        files: ['**/*.mjs'],
+        ...tseslint.configs.disableTypeChecked,
+    },
+);

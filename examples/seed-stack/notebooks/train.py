@@ -1,0 +1,16 @@
+"""The training job the notebook container runs at start-up."""
+
+import os
+import urllib.request
+
+import mlflow
+
+TRACKING_URI = os.environ["MLFLOW_TRACKING_URI"]
+
+# Fail fast instead of retrying for minutes if the server is not there.
+urllib.request.urlopen(f"{TRACKING_URI}/health", timeout=5)
+
+mlflow.set_experiment("churn")
+with mlflow.start_run(run_name="container-job"):
+    mlflow.log_param("window_days", 30)
+    mlflow.log_metric("auc", 0.81)

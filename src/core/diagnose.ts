@@ -1,0 +1,351 @@
+// Gather one snapshot of the stack (all I/O, in parallel, each probe with a timeout), run the
+// pure checks over it, and rank what they find into causal chains.
+
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import { artifactRoutingCheck } from './checks/artifactRouting.js';
+import type { Check } from './checks/check.js';
+import { containerStateCheck } from './checks/containerState.js';
+import { fileStoreCheck } from './checks/fileStore.js';
+import { mountSyncCheck } from './checks/mountSync.js';
+import { serverNetworkCheck } from './checks/serverNetwork.js';
+import { serverResponsesCheck } from './checks/serverResponses.js';
+import { startupOrderCheck } from './checks/startupOrder.js';
+import { versionParityCheck } from './checks/versionParity.js';
+import { composeProblemsCheck, dockerReachabilityCheck } from './checks/gatherProblems.js';
+import { loadComposeProject } from './compose/index.js';
+import { openDocker } from './docker/engine.js';
+import { MountSyncProbe } from './docker/mountSync.js';
+import { findFileStores, readFileStore } from './filestore/index.js';
+import { probeServer } from './mlflow/probe.js';
+import { findServerConfigs, serverConfigFromContainer } from './mlflow/serverConfig.js';
+import { isLoopbackHost, parseTrackingUri } from './mlflow/trackingUri.js';
+import type {
+    ContainerFacts,
+    DockerFacts,
+    Finding,
+    ProbeNote,
+    ServerConfig,
+    ServerProbe,
+    StackSnapshot,
+} from './model.js';
+import { rankFindings } from './rank.js';
+import { makeReport, type Report } from './report.js';
+import { loadSnapshot } from './snapshotFile.js';
+import { scanWorkspace } from './workspace/index.js';
+
+export interface DiagnoseOptions {
+    folder: string;
+    env?: Record<string, string | undefined>;
+    /** Per-probe timeout. */
+    timeoutMs?: number;
+    /** Sync probes may write sentinel files into bind mounts (removed again). Default true. */
+    allowWrites?: boolean;
+    /** Read-only commands may run inside containers. Default true. */
+    allowExec?: boolean;
+    /** Files only: no Docker, no HTTP. */
+    offline?: boolean;
+    dockerHost?: string;
+    trackingUri?: string;
+    /** Probe tracking URIs that point at other machines too; off so a scan never leaves the host. */
+    probeRemote?: boolean;
+    pythonPath?: string;
+    progress?: (message: string) => void;
+}
+
+export const CHECKS: Check[] = [
+    dockerReachabilityCheck,
+    composeProblemsCheck,
+    containerStateCheck,
+    serverNetworkCheck,
+    serverResponsesCheck,
+    startupOrderCheck,
+    versionParityCheck,
+    artifactRoutingCheck,
+    fileStoreCheck,
+    mountSyncCheck,
+];
+
+const DEFAULT_TIMEOUT_MS = 4000;
+/** Text files that fixes may edit are kept in the snapshot up to this size. */
+const MAX_KEPT_FILE = 256 * 1024;
+
+async function timed<T>(
+    probes: ProbeNote[],
+    probe: string,
+    work: () => Promise<T>,
+): Promise<T | undefined> {
+    const started = performance.now();
+    try {
+        const result = await work();
+        probes.push({ probe, status: 'ran', durationMs: Math.round(performance.now() - started) });
+        return result;
+    } catch (error) {
+        probes.push({
+            probe,
+            status: 'failed',
+            detail: error instanceof Error ? error.message : String(error),
+            durationMs: Math.round(performance.now() - started),
+        });
+        return undefined;
+    }
+}
+
+/** URLs to probe: each server's published ports on loopback, and loopback client URIs. */
+function serverTargets(
+    snapshot: StackSnapshot,
+    options: DiagnoseOptions,
+): { baseUrl: string; origin: ServerProbe['origin']; service?: string; staticPrefix?: string }[] {
+    const targets = new Map<
+        string,
+        { baseUrl: string; origin: ServerProbe['origin']; service?: string; staticPrefix?: string }
+    >();
+    const add = (t: { baseUrl: string; origin: ServerProbe['origin']; service?: string; staticPrefix?: string }) => {
+        const key = t.baseUrl.replace(/\/+$/, '');
+        if (!targets.has(key)) targets.set(key, { ...t, baseUrl: key });
+    };
+    for (const config of snapshot.serverConfigs) {
+        const container = snapshot.docker?.containers.find(
+            (c) => c.service === config.service && c.state === 'running',
+        );
+        const livePorts = container?.ports.filter((p) => p.containerPort === config.port) ?? [];
+        const composePorts =
+            snapshot.compose?.services
+                .find((s) => s.name === config.service)
+                ?.ports.filter((p) => p.target === config.port && p.published !== undefined)
+                .map((p) => ({ hostIp: p.hostIp ?? '', hostPort: Number(p.published?.split('-')[0]) })) ?? [];
+        // Without Docker the compose file's ports are the best guess of what is published.
+        const ports = container ? livePorts : snapshot.docker?.reachable ? [] : composePorts;
+        for (const port of ports) {
+            if (!Number.isFinite(port.hostPort) || port.hostPort <= 0) continue;
+            const ip = port.hostIp && port.hostIp !== '0.0.0.0' && port.hostIp !== '::' ? port.hostIp : '127.0.0.1';
+            const host = ip.includes(':') ? `[${ip}]` : ip;
+            add({
+                baseUrl: `http://${host}:${port.hostPort}`,
+                origin: 'published-port',
+                service: config.service,
+                staticPrefix: config.staticPrefix,
+            });
+            break;
+        }
+    }
+    const uris = snapshot.workspace.trackingUris.map((u) => u.uri);
+    if (options.trackingUri) uris.unshift(options.trackingUri);
+    for (const uri of uris) {
+        const parsed = parseTrackingUri(uri);
+        if (parsed.scheme !== 'http' && parsed.scheme !== 'https') continue;
+        if (!isLoopbackHost(parsed.host) && !options.probeRemote) continue;
+        const host = parsed.host?.includes(':') ? `[${parsed.host}]` : parsed.host;
+        const baseUrl = `${parsed.scheme}://${host}:${parsed.port}${parsed.urlPath ?? ''}`;
+        // Attribute a loopback URI to the server whose published port it uses.
+        const owner = [...targets.values()].find(
+            (t) => t.service && new URL(t.baseUrl).port === String(parsed.port),
+        );
+        if (owner && parsed.scheme === 'http' && !parsed.urlPath) continue;
+        add({
+            baseUrl,
+            origin: uri === options.trackingUri ? 'setting' : 'client-uri',
+            service: owner?.service,
+        });
+    }
+    return [...targets.values()];
+}
+
+/** Compose files, `.env`, Dockerfiles and the client files that findings point into. */
+async function keepEditableFiles(snapshot: StackSnapshot): Promise<void> {
+    const wanted = new Set<string>([
+        ...(snapshot.compose?.files ?? []),
+        ...snapshot.workspace.trackingUris.map((u) => u.file),
+        ...snapshot.workspace.calls.map((c) => c.file),
+        ...snapshot.workspace.clientVersions.flatMap((v) => (v.file ? [v.file] : [])),
+        '.env',
+    ]);
+    for (const service of snapshot.compose?.services ?? []) {
+        if (!service.build) continue;
+        const context = path.relative(
+            snapshot.folder,
+            path.resolve(snapshot.compose?.workingDir ?? snapshot.folder, service.build.context),
+        );
+        wanted.add(path.join(context, service.build.dockerfile ?? 'Dockerfile'));
+    }
+    wanted.add('Dockerfile');
+    const files: Record<string, string> = {};
+    await Promise.all(
+        [...wanted].map(async (rel) => {
+            if (rel.startsWith('..') || path.isAbsolute(rel)) return;
+            try {
+                const abs = path.join(snapshot.folder, rel);
+                const stat = await fs.stat(abs);
+                if (!stat.isFile() || stat.size > MAX_KEPT_FILE) return;
+                files[rel] = await fs.readFile(abs, 'utf8');
+            } catch {
+                // Absent files are simply not editable.
+            }
+        }),
+    );
+    snapshot.files = files;
+}
+
+/** Bind-mount sync probes for each running server container. */
+async function probeMounts(
+    snapshot: StackSnapshot,
+    docker: Dockerode,
+    options: DiagnoseOptions,
+): Promise<void> {
+    const servers = new Set(snapshot.serverConfigs.map((c) => c.service));
+    const containers = (snapshot.docker?.containers ?? []).filter(
+        (c): c is ContainerFacts & { service: string } =>
+            c.service !== undefined && servers.has(c.service) && c.mounts.some((m) => m.type === 'bind'),
+    );
+    for (const container of containers) {
+        const probe = new MountSyncProbe(docker, {
+            allowWrites: options.allowWrites ?? true,
+            allowExec: options.allowExec ?? true,
+            timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        });
+        const results = await timed(snapshot.probes, `mount sync ${container.name}`, () =>
+            probe.probeContainer(container),
+        );
+        if (results) snapshot.syncProbes.push(...results);
+    }
+}
+
+/**
+ * Servers that run in the project's containers but that the compose file does not show as such
+ * (the command comes from the image, or the container was started by hand with the labels).
+ */
+function liveOnlyServerConfigs(docker: DockerFacts | undefined, known: ServerConfig[]): ServerConfig[] {
+    const described = new Set(known.map((c) => c.service));
+    // Not yet: containers started with plain `docker run` (no compose labels) are not gathered,
+    // so a stack without a compose file gets only its files checked.
+    return (docker?.containers ?? []).flatMap((container) => {
+        if (described.has(container.service ?? container.name)) return [];
+        const config = serverConfigFromContainer(container);
+        return config ? [config] : [];
+    });
+}
+
+export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSnapshot> {
+    const folder = path.resolve(options.folder);
+    const stat = await fs.stat(folder).catch(() => undefined);
+    if (!stat?.isDirectory()) throw new Error(`${folder} is not a folder`);
+    const env = options.env ?? process.env;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const progress = options.progress ?? (() => undefined);
+
+    const snapshot: StackSnapshot = {
+        schema: 1,
+        folder,
+        takenAt: new Date().toISOString(),
+        composeProblems: [],
+        serverConfigs: [],
+        servers: [],
+        workspace: { trackingUris: [], calls: [], clientVersions: [], unreadable: [] },
+        fileStores: [],
+        syncProbes: [],
+        host: { os: os.platform() === 'darwin' ? 'macos' : os.platform() === 'win32' ? 'windows' : 'linux' },
+        probes: [],
+    };
+
+    progress('reading compose files');
+    const loaded = await timed(snapshot.probes, 'compose', async () => loadComposeProject(folder, { env }));
+    if (loaded) {
+        snapshot.compose = loaded.project;
+        snapshot.composeProblems = loaded.problems;
+    }
+    if (snapshot.compose) snapshot.serverConfigs = findServerConfigs(snapshot.compose);
+
+    progress(options.offline ? 'reading workspace files' : 'asking Docker and reading workspace files');
+    const [session, workspace, stores] = await Promise.all([
+        options.offline
+            ? Promise.resolve(undefined)
+            : timed(snapshot.probes, 'docker', () =>
+                  openDocker({
+                      env,
+                      setting: options.dockerHost,
+                      project: snapshot.compose?.name,
+                      workingDir: snapshot.compose?.workingDir,
+                      serviceNames: snapshot.compose?.services.map((s) => s.name),
+                      timeoutMs,
+                  }),
+              ),
+        timed(snapshot.probes, 'workspace', () =>
+            scanWorkspace(folder, { compose: snapshot.compose, timeoutMs, pythonPath: options.pythonPath }),
+        ),
+        timed(snapshot.probes, 'filestore', async () => {
+            const roots = await findFileStores(folder, snapshot.compose);
+            return Promise.all(roots.map((root) => readFileStore(root.path, folder, { mountedBy: root.mountedBy })));
+        }),
+    ]);
+    if (session) snapshot.docker = session.facts;
+    if (workspace) snapshot.workspace = workspace;
+    if (stores) snapshot.fileStores = stores;
+    snapshot.serverConfigs.push(...liveOnlyServerConfigs(snapshot.docker, snapshot.serverConfigs));
+
+    if (!options.offline) {
+        const targets = serverTargets(snapshot, options);
+        if (targets.length > 0) progress(`probing MLflow at ${targets.map((t) => t.baseUrl).join(', ')}`);
+        const probes = await Promise.all(
+            targets.map((t) =>
+                timed(snapshot.probes, `mlflow ${t.baseUrl}`, async () => {
+                    const probe = await probeServer(t.baseUrl, { timeoutMs, staticPrefix: t.staticPrefix });
+                    return { ...probe, origin: t.origin, service: t.service };
+                }),
+            ),
+        );
+        snapshot.servers = probes.flatMap((p) => (p ? [p] : []));
+
+        if (session?.docker && (options.allowExec ?? true)) {
+            progress('checking that bind mounts sync between host and container');
+            await probeMounts(snapshot, session.docker, options);
+        } else if (session?.docker) {
+            snapshot.probes.push({ probe: 'mount sync', status: 'skipped', detail: 'exec in containers is off' });
+        }
+    } else {
+        snapshot.probes.push({ probe: 'docker', status: 'skipped', detail: 'offline' });
+    }
+
+    await keepEditableFiles(snapshot);
+    return snapshot;
+}
+
+export function runChecks(snapshot: StackSnapshot): Finding[] {
+    const findings: Finding[] = [];
+    for (const check of CHECKS) {
+        try {
+            findings.push(...check.run(snapshot));
+        } catch (error) {
+            // One broken check must not hide what the others found.
+            findings.push({
+                id: `probe-failed:check:${check.name}`,
+                kind: 'probe-failed',
+                severity: 'warning',
+                title: `The ${check.name} check failed on this stack`,
+                evidence: [error instanceof Error ? (error.stack ?? error.message) : String(error)],
+                fix: 'This is a bug in MLOps Stack Doctor; please report it with the snapshot (stack-doctor snapshot).',
+                locations: [],
+            });
+        }
+    }
+    return rankFindings(dedupe(findings));
+}
+
+function dedupe(findings: Finding[]): Finding[] {
+    const seen = new Map<string, Finding>();
+    for (const f of findings) if (!seen.has(f.id)) seen.set(f.id, f);
+    return [...seen.values()];
+}
+
+export async function diagnose(options: DiagnoseOptions): Promise<Report> {
+    const snapshot = await gatherSnapshot(options);
+    options.progress?.('running checks');
+    return makeReport(snapshot, runChecks(snapshot));
+}
+
+/** Diagnoses a snapshot saved by `stack-doctor snapshot`. */
+export function diagnoseSnapshot(data: unknown): Report {
+    const snapshot = loadSnapshot(data);
+    return makeReport(snapshot, runChecks(snapshot));
+}
