@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-    { ignores: ['dist/**', 'dist-test/**', '.dist-test-*/**', 'node_modules/**', 'test/fixtures/**', 'examples/**'] },
+    {
+        ignores: [
+            'dist/**',
+            'dist-test/**',
+            '.dist-test-*/**',
+            'node_modules/**',
+            'test/fixtures/**',
+            'examples/**',
+        ],
+    },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {
@@ -10,7 +19,19 @@ export default tseslint.config(
             parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
         },
         rules: {
-            '@typescript-eslint/no-floating-promises': 'error',
+            '@typescript-eslint/no-floating-promises': [
+                'error',
+                {
+                    // node:test registers these; their promises are awaited by the runner.
+                    allowForKnownSafeCalls: [
+                        {
+                            from: 'package',
+                            name: ['describe', 'test', 'it', 'suite', 'before', 'after'],
+                            package: 'node:test',
+                        },
+                    ],
+                },
+            ],
             '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
             'no-restricted-imports': 'off',
         },
@@ -25,5 +46,9 @@ export default tseslint.config(
     {
         files: ['**/*.mjs'],
         ...tseslint.configs.disableTypeChecked,
+        languageOptions: {
+            ...tseslint.configs.disableTypeChecked.languageOptions,
+            globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+        },
     },
 );

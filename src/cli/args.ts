@@ -75,7 +75,8 @@ export function parseArgs(argv: string[]): CliArgs {
                 break;
             case '--timeout': {
                 const ms = Number(value(arg));
-                if (!Number.isFinite(ms) || ms <= 0) throw new UsageError('--timeout takes milliseconds');
+                if (!Number.isFinite(ms) || ms <= 0)
+                    throw new UsageError('--timeout takes milliseconds');
                 args.options.timeoutMs = ms;
                 break;
             }
@@ -110,11 +111,11 @@ export function parseArgs(argv: string[]): CliArgs {
                 return { ...args, command: 'help' };
             default:
                 if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
-                if (folderSeen) throw new UsageError(`one folder only (got ${args.folder} and ${arg})`);
+                if (folderSeen)
+                    throw new UsageError(`one folder only (got ${args.folder} and ${arg})`);
                 args.folder = arg;
                 folderSeen = true;
         }
     }
     return args;
 }
-

@@ -3,7 +3,12 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { diagnose, diagnoseSnapshot, gatherSnapshot, type DiagnoseOptions } from '../core/diagnose.js';
+import {
+    diagnose,
+    diagnoseSnapshot,
+    gatherSnapshot,
+    type DiagnoseOptions,
+} from '../core/diagnose.js';
 import { redactSnapshot } from '../core/snapshotFile.js';
 import { renderMarkdown, renderText, reportJson } from '../core/report.js';
 import { type CliArgs, parseArgs, USAGE, UsageError } from './args.js';

@@ -102,7 +102,12 @@ function serverTargets(
         string,
         { baseUrl: string; origin: ServerProbe['origin']; service?: string; staticPrefix?: string }
     >();
-    const add = (t: { baseUrl: string; origin: ServerProbe['origin']; service?: string; staticPrefix?: string }) => {
+    const add = (t: {
+        baseUrl: string;
+        origin: ServerProbe['origin'];
+        service?: string;
+        staticPrefix?: string;
+    }) => {
         const key = t.baseUrl.replace(/\/+$/, '');
         if (!targets.has(key)) targets.set(key, { ...t, baseUrl: key });
     };
@@ -115,12 +120,19 @@ function serverTargets(
             snapshot.compose?.services
                 .find((s) => s.name === config.service)
                 ?.ports.filter((p) => p.target === config.port && p.published !== undefined)
-                .map((p) => ({ hostIp: p.hostIp ?? '', hostPort: Number(p.published?.split('-')[0]) })) ?? [];
-        // Without Docker the compose file's ports are the best guess of what is published.
-        const ports = container ? livePorts : snapshot.docker?.reachable ? [] : composePorts;
+                .map((p) => ({
+                    hostIp: p.hostIp ?? '',
+                    hostPort: Number(p.published?.split('-')[0]),
+                })) ?? [];
+        // A running container publishes what it publishes; otherwise the compose file says what
+        // the port will be, and probing it tells "refused" from "something else answers there".
+        const ports = container ? livePorts : composePorts;
         for (const port of ports) {
             if (!Number.isFinite(port.hostPort) || port.hostPort <= 0) continue;
-            const ip = port.hostIp && port.hostIp !== '0.0.0.0' && port.hostIp !== '::' ? port.hostIp : '127.0.0.1';
+            const ip =
+                port.hostIp && port.hostIp !== '0.0.0.0' && port.hostIp !== '::'
+                    ? port.hostIp
+                    : '127.0.0.1';
             const host = ip.includes(':') ? `[${ip}]` : ip;
             add({
                 baseUrl: `http://${host}:${port.hostPort}`,
@@ -197,7 +209,9 @@ async function probeMounts(
     const servers = new Set(snapshot.serverConfigs.map((c) => c.service));
     const containers = (snapshot.docker?.containers ?? []).filter(
         (c): c is ContainerFacts & { service: string } =>
-            c.service !== undefined && servers.has(c.service) && c.mounts.some((m) => m.type === 'bind'),
+            c.service !== undefined &&
+            servers.has(c.service) &&
+            c.mounts.some((m) => m.type === 'bind'),
     );
     for (const container of containers) {
         const probe = new MountSyncProbe(docker, {
@@ -216,7 +230,10 @@ async function probeMounts(
  * Servers that run in the project's containers but that the compose file does not show as such
  * (the command comes from the image, or the container was started by hand with the labels).
  */
-function liveOnlyServerConfigs(docker: DockerFacts | undefined, known: ServerConfig[]): ServerConfig[] {
+function liveOnlyServerConfigs(
+    docker: DockerFacts | undefined,
+    known: ServerConfig[],
+): ServerConfig[] {
     const described = new Set(known.map((c) => c.service));
     // Not yet: containers started with plain `docker run` (no compose labels) are not gathered,
     // so a stack without a compose file gets only its files checked.
@@ -245,19 +262,30 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
         workspace: { trackingUris: [], calls: [], clientVersions: [], unreadable: [] },
         fileStores: [],
         syncProbes: [],
-        host: { os: os.platform() === 'darwin' ? 'macos' : os.platform() === 'win32' ? 'windows' : 'linux' },
+        host: {
+            os:
+                os.platform() === 'darwin'
+                    ? 'macos'
+                    : os.platform() === 'win32'
+                      ? 'windows'
+                      : 'linux',
+        },
         probes: [],
     };
 
     progress('reading compose files');
-    const loaded = await timed(snapshot.probes, 'compose', async () => loadComposeProject(folder, { env }));
+    const loaded = await timed(snapshot.probes, 'compose', async () =>
+        loadComposeProject(folder, { env }),
+    );
     if (loaded) {
         snapshot.compose = loaded.project;
         snapshot.composeProblems = loaded.problems;
     }
     if (snapshot.compose) snapshot.serverConfigs = findServerConfigs(snapshot.compose);
 
-    progress(options.offline ? 'reading workspace files' : 'asking Docker and reading workspace files');
+    progress(
+        options.offline ? 'reading workspace files' : 'asking Docker and reading workspace files',
+    );
     const [session, workspace, stores] = await Promise.all([
         options.offline
             ? Promise.resolve(undefined)
@@ -272,11 +300,19 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
                   }),
               ),
         timed(snapshot.probes, 'workspace', () =>
-            scanWorkspace(folder, { compose: snapshot.compose, timeoutMs, pythonPath: options.pythonPath }),
+            scanWorkspace(folder, {
+                compose: snapshot.compose,
+                timeoutMs,
+                pythonPath: options.pythonPath,
+            }),
         ),
         timed(snapshot.probes, 'filestore', async () => {
             const roots = await findFileStores(folder, snapshot.compose);
-            return Promise.all(roots.map((root) => readFileStore(root.path, folder, { mountedBy: root.mountedBy })));
+            return Promise.all(
+                roots.map((root) =>
+                    readFileStore(root.path, folder, { mountedBy: root.mountedBy }),
+                ),
+            );
         }),
     ]);
     if (session) snapshot.docker = session.facts;
@@ -286,11 +322,15 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
 
     if (!options.offline) {
         const targets = serverTargets(snapshot, options);
-        if (targets.length > 0) progress(`probing MLflow at ${targets.map((t) => t.baseUrl).join(', ')}`);
+        if (targets.length > 0)
+            progress(`probing MLflow at ${targets.map((t) => t.baseUrl).join(', ')}`);
         const probes = await Promise.all(
             targets.map((t) =>
                 timed(snapshot.probes, `mlflow ${t.baseUrl}`, async () => {
-                    const probe = await probeServer(t.baseUrl, { timeoutMs, staticPrefix: t.staticPrefix });
+                    const probe = await probeServer(t.baseUrl, {
+                        timeoutMs,
+                        staticPrefix: t.staticPrefix,
+                    });
                     return { ...probe, origin: t.origin, service: t.service };
                 }),
             ),
@@ -301,7 +341,11 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
             progress('checking that bind mounts sync between host and container');
             await probeMounts(snapshot, session.docker, options);
         } else if (session?.docker) {
-            snapshot.probes.push({ probe: 'mount sync', status: 'skipped', detail: 'exec in containers is off' });
+            snapshot.probes.push({
+                probe: 'mount sync',
+                status: 'skipped',
+                detail: 'exec in containers is off',
+            });
         }
     } else {
         snapshot.probes.push({ probe: 'docker', status: 'skipped', detail: 'offline' });

@@ -113,9 +113,7 @@ export interface ComposeVolume {
 }
 
 export type DependsOnCondition =
-    | 'service_started'
-    | 'service_healthy'
-    | 'service_completed_successfully';
+    'service_started' | 'service_healthy' | 'service_completed_successfully';
 
 export interface ComposeDependency {
     service: string;

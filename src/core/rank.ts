@@ -40,7 +40,12 @@ const RULES: CausalRule[] = [
         scope: 'any',
         when: (c, e) => c.id.endsWith(':bypass') && mentions(e, RUN_UUID),
     },
-    { cause: 'mount-sync', effect: 'artifact-routing', scope: 'service', when: (_c, e) => !e.id.endsWith(':bypass') },
+    {
+        cause: 'mount-sync',
+        effect: 'artifact-routing',
+        scope: 'service',
+        when: (_c, e) => !e.id.endsWith(':bypass'),
+    },
     { cause: 'host-header', effect: 'server-error', scope: 'service' },
 ];
 
@@ -72,8 +77,12 @@ const KIND_ORDER: FindingKind[] = [
 ];
 
 function applies(rule: CausalRule, cause: Finding, effect: Finding): boolean {
-    if (rule.cause !== cause.kind || rule.effect !== effect.kind || cause.id === effect.id) return false;
-    if (rule.scope === 'service' && (cause.service === undefined || cause.service !== effect.service)) {
+    if (rule.cause !== cause.kind || rule.effect !== effect.kind || cause.id === effect.id)
+        return false;
+    if (
+        rule.scope === 'service' &&
+        (cause.service === undefined || cause.service !== effect.service)
+    ) {
         return false;
     }
     return rule.when ? rule.when(cause, effect) : true;

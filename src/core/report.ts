@@ -42,7 +42,11 @@ export function reportJson(report: Report): string {
         ...(f.causedBy ? { causedBy: f.causedBy } : {}),
         ...(f.edits ? { edits: f.edits } : {}),
     }));
-    return JSON.stringify({ folder: report.folder, project: report.project, findings, probes: report.probes }, null, 2);
+    return JSON.stringify(
+        { folder: report.folder, project: report.project, findings, probes: report.probes },
+        null,
+        2,
+    );
 }
 
 interface Style {
@@ -55,8 +59,7 @@ const PLAIN: Style = { bold: (s) => s, dim: (s) => s, severity: (_v, s) => s };
 const ANSI: Style = {
     bold: (s) => `\x1b[1m${s}\x1b[22m`,
     dim: (s) => `\x1b[2m${s}\x1b[22m`,
-    severity: (sev, s) =>
-        `\x1b[${sev === 'error' ? 31 : sev === 'warning' ? 33 : 36}m${s}\x1b[39m`,
+    severity: (sev, s) => `\x1b[${sev === 'error' ? 31 : sev === 'warning' ? 33 : 36}m${s}\x1b[39m`,
 };
 
 export function formatLocation(l: FindingLocation): string {
@@ -88,7 +91,9 @@ function renderFinding(f: Finding, style: Style, indent: string, out: string[]) 
     for (const e of f.evidence) out.push(...wrap(`· ${e}`, `${indent}  `));
     out.push(...wrap(`fix: ${f.fix}`, `${indent}  `));
     for (const edit of f.edits ?? []) {
-        out.push(`${indent}  ${style.dim(`quick fix: ${edit.label} (${edit.file}:${edit.range.line})`)}`);
+        out.push(
+            `${indent}  ${style.dim(`quick fix: ${edit.label} (${edit.file}:${edit.range.line})`)}`,
+        );
     }
 }
 
@@ -131,7 +136,8 @@ export function renderText(report: Report, options: { color?: boolean } = {}): s
     const skipped = report.probes.filter((p) => p.status !== 'ran');
     if (skipped.length > 0) {
         out.push('', style.bold('Probes that did not run'));
-        for (const p of skipped) out.push(`  ${p.probe}: ${p.status}${p.detail ? ` (${p.detail})` : ''}`);
+        for (const p of skipped)
+            out.push(`  ${p.probe}: ${p.status}${p.detail ? ` (${p.detail})` : ''}`);
     }
     return out.join('\n') + '\n';
 }
@@ -142,7 +148,10 @@ export function renderMarkdown(report: Report): string {
     for (const f of report.findings) {
         const level = f.rootCause ? '##' : '###';
         out.push(`${level} ${f.rootCause ? 'Root cause: ' : ''}${f.title}`, '');
-        out.push(`**${f.severity}** \`${f.kind}\`${f.causedBy ? ` (caused by ${f.causedBy.map((c) => `\`${c}\``).join(', ')})` : ''}`, '');
+        out.push(
+            `**${f.severity}** \`${f.kind}\`${f.causedBy ? ` (caused by ${f.causedBy.map((c) => `\`${c}\``).join(', ')})` : ''}`,
+            '',
+        );
         for (const l of f.locations) out.push(`- at \`${formatLocation(l)}\``);
         for (const e of f.evidence) out.push(`- ${e}`);
         out.push('', `**Fix:** ${f.fix}`, '');

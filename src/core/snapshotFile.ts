@@ -14,7 +14,12 @@ function maskString(value: string): string {
 function maskEnv(env: Record<string, string | null>): Record<string, string | null> {
     const out: Record<string, string | null> = {};
     for (const [name, value] of Object.entries(env)) {
-        out[name] = value !== null && SECRET_NAME.test(name) ? '***' : value === null ? null : maskString(value);
+        out[name] =
+            value !== null && SECRET_NAME.test(name)
+                ? '***'
+                : value === null
+                  ? null
+                  : maskString(value);
     }
     return out;
 }
@@ -65,10 +70,22 @@ export function loadSnapshot(data: unknown): StackSnapshot {
     const s = data as Partial<StackSnapshot>;
     if (s.schema !== 1) fail(`unknown schema ${JSON.stringify(s.schema)} (this version reads 1)`);
     if (typeof s.folder !== 'string') fail('"folder" is missing');
-    const arrays = ['composeProblems', 'serverConfigs', 'servers', 'fileStores', 'syncProbes', 'probes'] as const;
+    const arrays = [
+        'composeProblems',
+        'serverConfigs',
+        'servers',
+        'fileStores',
+        'syncProbes',
+        'probes',
+    ] as const;
     for (const key of arrays) if (!Array.isArray(s[key])) fail(`"${key}" is not a list`);
     const w = s.workspace;
-    if (!w || !Array.isArray(w.trackingUris) || !Array.isArray(w.calls) || !Array.isArray(w.clientVersions)) {
+    if (
+        !w ||
+        !Array.isArray(w.trackingUris) ||
+        !Array.isArray(w.calls) ||
+        !Array.isArray(w.clientVersions)
+    ) {
         fail('"workspace" is incomplete');
     }
     if (!w.unreadable) w.unreadable = [];

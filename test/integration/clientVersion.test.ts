@@ -101,22 +101,22 @@ function snapshotWith(
     };
 }
 
-describe('real MLflow clients', { skip }, () => {
-    test('the venvs are there', () => {
+void describe('real MLflow clients', { skip }, () => {
+    void test('the venvs are there', () => {
         assert.ok(
             !missing,
             `need a 3.x and a 2.22.1+ venv in ${VENVS}; found ${versions.join(', ') || 'none'}: run scripts/test-env/venvs.sh`,
         );
     });
 
-    test('the interpreter probe reports each venv its own MLflow version', async () => {
+    void test('the interpreter probe reports each venv its own MLflow version', async () => {
         for (const [version, interpreter] of venvs) {
             const answer = await probeInterpreterMlflow(interpreter, 20_000);
             assert.deepEqual(answer, { kind: 'version', interpreter, package: 'mlflow', version });
         }
     });
 
-    test('scanWorkspace asks the workspace .venv first', async () => {
+    void test('scanWorkspace asks the workspace .venv first', async () => {
         const [version, interpreter] = [...venvs][0] as [string, string];
         const venvRoot = path.dirname(path.dirname(interpreter));
         const dir = mkdtempSync(path.join(os.tmpdir(), 'sd-clientver-'));
@@ -131,7 +131,7 @@ describe('real MLflow clients', { skip }, () => {
         }
     });
 
-    test('a tree written by MLflow 3 lacks run_uuid; one written by 2.x has it', async () => {
+    void test('a tree written by MLflow 3 lacks run_uuid; one written by 2.x has it', async () => {
         const dir = mkdtempSync(path.join(os.tmpdir(), 'sd-realstore-'));
         try {
             const root3 = path.join(dir, 'v3', 'mlruns');
@@ -155,7 +155,7 @@ describe('real MLflow clients', { skip }, () => {
         }
     });
 
-    test('2.x readers fail on the 3.x run exactly when the check says they do', async () => {
+    void test('2.x readers fail on the 3.x run exactly when the check says they do', async () => {
         const dir = mkdtempSync(path.join(os.tmpdir(), 'sd-readers-'));
         try {
             const root = path.join(dir, 'mlruns');

@@ -264,8 +264,9 @@ void describe('MountSyncProbe', () => {
         const shell = await execReadOnly(container, ['sh', '-c', 'echo hi'], { timeoutMs: 5000 });
         assert.notEqual(shell.exitCode, 0, 'the container still has a working shell');
 
-        const results = await new MountSyncProbe(docker).probe(container.id);
-        const result = results.find((r) => r.destination === '/mlflow/mlruns');
+        const [result] = await new MountSyncProbe(docker, {
+            destinations: ['/mlflow/mlruns'],
+        }).probe(container.id);
 
         assert.ok(result);
         assert.equal(result.verdict, 'in-sync', result.evidence.join('\n'));
@@ -292,6 +293,25 @@ void describe('MountSyncProbe', () => {
         assert.equal(result.cleanedUp, true);
         assert.deepEqual(sentinelsIn(dir), []);
         assert.deepEqual(sentinelsIn(`${dir}.old`), []);
+    });
+
+    void test('never writes sentinels into system folders mounted into the container', async () => {
+        const container = await startContainer({
+            binds: ['/usr/lib:/host-lib:ro', '/etc:/host-etc'],
+        });
+        const before = { lib: sentinelsIn('/usr/lib'), etc: sentinelsIn('/etc') };
+
+        const results = await new MountSyncProbe(docker).probe(container.id);
+
+        assert.deepEqual(
+            results.map((r) => [r.destination, r.verdict]),
+            [
+                ['/host-lib', 'skipped'],
+                ['/host-etc', 'skipped'],
+            ],
+        );
+        assert.match(results[0]?.evidence.join('\n') ?? '', /system folder/);
+        assert.deepEqual({ lib: sentinelsIn('/usr/lib'), etc: sentinelsIn('/etc') }, before);
     });
 
     void test('checks only the host side when running commands inside is disabled', async () => {

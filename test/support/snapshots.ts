@@ -28,7 +28,12 @@ export function emptySnapshot(folder = '/work/proj'): StackSnapshot {
     };
 }
 
-export function range(line: number, column = 5, endColumn = 40, file = 'compose.yaml'): SourceRange {
+export function range(
+    line: number,
+    column = 5,
+    endColumn = 40,
+    file = 'compose.yaml',
+): SourceRange {
     return { file, line, column, endLine: line, endColumn };
 }
 
@@ -108,5 +113,10 @@ export function observation(
 }
 
 export function probe(extra: Partial<ServerProbe> = {}): ServerProbe {
-    return { baseUrl: 'http://127.0.0.1:5000', origin: 'published-port', service: 'mlflow', ...extra };
+    return {
+        baseUrl: 'http://127.0.0.1:5000',
+        origin: 'published-port',
+        service: 'mlflow',
+        ...extra,
+    };
 }

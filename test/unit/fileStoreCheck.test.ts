@@ -144,8 +144,8 @@ function assertCase(folder: string, findings: Finding[]): void {
     }
 }
 
-describe('filestore-corrupt on the shared cases', () => {
-    test('C21: names the 3.x run without run_uuid that breaks the 2.20.0 server', async () => {
+void describe('filestore-corrupt on the shared cases', () => {
+    void test('C21: names the 3.x run without run_uuid that breaks the 2.20.0 server', async () => {
         const { folder, findings } = await caseFindings('C21-3x-runs-2x-reader', '2.20.0');
         assertCase(folder, findings);
         const finding = findings.find((f) => f.id.includes('run-uuid'));
@@ -157,7 +157,7 @@ describe('filestore-corrupt on the shared cases', () => {
         assert.ok(!JSON.stringify(findings).includes('7b9d1f3a5c7e49b0d2f4a6c8e0b2d4f6'));
     });
 
-    test('C21: the fix inserts a quoted run_uuid after run_id and backs the file up', async () => {
+    void test('C21: the fix inserts a quoted run_uuid after run_id and backs the file up', async () => {
         const { findings } = await caseFindings('C21-3x-runs-2x-reader', '2.20.0');
         const edit = findings.find((f) => f.id.includes('run-uuid'))?.edits?.[0];
         const file = 'mlruns/1/d2f4a6c8e0b24d6f8a1c3e5f7b9d1e3a/meta.yaml';
@@ -172,13 +172,13 @@ describe('filestore-corrupt on the shared cases', () => {
         assert.equal(original[5], 'run_id: d2f4a6c8e0b24d6f8a1c3e5f7b9d1e3a');
     });
 
-    test('C27: reports the empty run meta.yaml as an error', async () => {
+    void test('C27: reports the empty run meta.yaml as an error', async () => {
         const { folder, findings } = await caseFindings('C27-empty-run-meta', '2.18.0');
         assertCase(folder, findings);
         assert.equal(findings.length, 1);
     });
 
-    test('C28: the foreign model folder, experiment 2 without meta.yaml, and the save_model line', async () => {
+    void test('C28: the foreign model folder, experiment 2 without meta.yaml, and the save_model line', async () => {
         const { folder, findings } = await caseFindings(
             'C28-foreign-dir-in-tracking-root',
             '2.16.2',
@@ -192,7 +192,7 @@ describe('filestore-corrupt on the shared cases', () => {
     });
 });
 
-describe('filestore-corrupt severity by reader version', () => {
+void describe('filestore-corrupt severity by reader version', () => {
     async function storeWith3xRun(): Promise<{ dir: string; store: FileStoreSummary }> {
         const dir = mkdtempSync(path.join(os.tmpdir(), 'sd-fscheck-'));
         const run = 'c'.repeat(32);
@@ -208,7 +208,7 @@ describe('filestore-corrupt severity by reader version', () => {
         return { dir, store: await readFileStore(path.join(dir, 'mlruns'), dir) };
     }
 
-    test('warns when no reader version is known and stays quiet for 2.22.1 and 3.x readers', async () => {
+    void test('warns when no reader version is known and stays quiet for 2.22.1 and 3.x readers', async () => {
         const { dir, store } = await storeWith3xRun();
         try {
             const unknown = fileStoreCheck.run(snapshot(dir, [store]));
@@ -227,7 +227,7 @@ describe('filestore-corrupt severity by reader version', () => {
         }
     });
 
-    test('ignores a server whose backend is a database', async () => {
+    void test('ignores a server whose backend is a database', async () => {
         const { dir, store } = await storeWith3xRun();
         try {
             const sqlServer = { ...uiServer('2.20.0'), backendStoreUri: 'postgresql://db/mlflow' };
@@ -240,7 +240,7 @@ describe('filestore-corrupt severity by reader version', () => {
         }
     });
 
-    test('mentions the runs only counted, not listed one by one', async () => {
+    void test('mentions the runs only counted, not listed one by one', () => {
         const store: FileStoreSummary = {
             root: 'mlruns',
             experiments: 1,

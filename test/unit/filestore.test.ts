@@ -62,8 +62,8 @@ function write(file: string, text: string): void {
     writeFileSync(file, text);
 }
 
-describe('parseMetaYaml', () => {
-    test('reads a flat meta.yaml with quoted ids, ints, empty strings and an empty list', () => {
+void describe('parseMetaYaml', () => {
+    void test('reads a flat meta.yaml with quoted ids, ints, empty strings and an empty list', () => {
         const parsed = parseMetaYaml(runMeta('1', runId(1)));
         assert.equal(parsed.kind, 'mapping');
         if (parsed.kind !== 'mapping') return;
@@ -75,7 +75,7 @@ describe('parseMetaYaml', () => {
         assert.equal(parsed.lines.run_id, 6);
     });
 
-    test('keeps a hex run id that starts with digits a string', () => {
+    void test('keeps a hex run id that starts with digits a string', () => {
         const parsed = parseMetaYaml('run_id: 7b9d1f3a5c7e49b0d2f4a6c8e0b2d4f6\nstatus: 3\n');
         assert.equal(
             parsed.kind === 'mapping' && parsed.values.run_id,
@@ -83,7 +83,7 @@ describe('parseMetaYaml', () => {
         );
     });
 
-    test('falls back to a full YAML parser for nested or unusual values', () => {
+    void test('falls back to a full YAML parser for nested or unusual values', () => {
         const parsed = parseMetaYaml('name: "quoted: value"\ntags:\n  - a\nexperiment_id: 0x1f\n');
         assert.equal(parsed.kind, 'mapping');
         if (parsed.kind !== 'mapping') return;
@@ -92,7 +92,7 @@ describe('parseMetaYaml', () => {
         assert.equal(parsed.lines.experiment_id, 4);
     });
 
-    test('reports an empty file, a comment-only file, YAML errors and non-mappings', () => {
+    void test('reports an empty file, a comment-only file, YAML errors and non-mappings', () => {
         assert.equal(parseMetaYaml('').kind, 'empty');
         assert.equal(parseMetaYaml('  \n\n').kind, 'empty');
         assert.equal(parseMetaYaml('# nothing\n').kind, 'empty');
@@ -103,8 +103,8 @@ describe('parseMetaYaml', () => {
     });
 });
 
-describe('required keys by reader version', () => {
-    test('2.x before 2.22.1 requires run_uuid; 2.22.1 and 3.x do not; 3.x requires run_id', () => {
+void describe('required keys by reader version', () => {
+    void test('2.x before 2.22.1 requires run_uuid; 2.22.1 and 3.x do not; 3.x requires run_id', () => {
         assert.ok(requiredRunKeys('2.20.0').includes('run_uuid'));
         assert.ok(requiredRunKeys('1.30.0').includes('run_uuid'));
         assert.ok(requiredRunKeys('2.22.0').includes('run_uuid'));
@@ -115,7 +115,7 @@ describe('required keys by reader version', () => {
         assert.deepEqual(requiredRunKeys(), ['experiment_id', 'user_id', 'start_time', 'end_time']);
     });
 
-    test('experiments need id, name, artifact location and lifecycle stage', () => {
+    void test('experiments need id, name, artifact location and lifecycle stage', () => {
         assert.deepEqual(requiredExperimentKeys('2.20.0').sort(), [
             'artifact_location',
             'experiment_id',
@@ -125,8 +125,8 @@ describe('required keys by reader version', () => {
     });
 });
 
-describe('readFileStore', () => {
-    test('counts runs without run_uuid and points at the run_id line', async () => {
+void describe('readFileStore', () => {
+    void test('counts runs without run_uuid and points at the run_id line', async () => {
         const dir = tempDir();
         try {
             const root = path.join(dir, 'mlruns');
@@ -152,7 +152,7 @@ describe('readFileStore', () => {
         }
     });
 
-    test('records empty, unparsable, bad-valued and misfiled metas with their lines', async () => {
+    void test('records empty, unparsable, bad-valued and misfiled metas with their lines', async () => {
         const dir = tempDir();
         try {
             const root = path.join(dir, 'mlruns');
@@ -199,7 +199,7 @@ describe('readFileStore', () => {
         }
     });
 
-    test('tells a foreign folder from an experiment that lost its meta.yaml', async () => {
+    void test('tells a foreign folder from an experiment that lost its meta.yaml', async () => {
         const dir = tempDir();
         try {
             const root = path.join(dir, 'mlruns');
@@ -224,7 +224,7 @@ describe('readFileStore', () => {
         }
     });
 
-    test('lists the first anomalies of a kind and counts the rest in one entry', async () => {
+    void test('lists the first anomalies of a kind and counts the rest in one entry', async () => {
         const dir = tempDir();
         try {
             const root = path.join(dir, 'mlruns');
@@ -246,7 +246,7 @@ describe('readFileStore', () => {
         }
     });
 
-    test('reports a missing root as an unreadable folder instead of throwing', async () => {
+    void test('reports a missing root as an unreadable folder instead of throwing', async () => {
         const dir = tempDir();
         try {
             const summary = await readFileStore(path.join(dir, 'nope'), dir);
@@ -257,7 +257,7 @@ describe('readFileStore', () => {
         }
     });
 
-    test('reads 10k runs quickly (time printed)', async () => {
+    void test('reads 10k runs quickly (time printed)', async () => {
         const dir = tempDir();
         try {
             const root = path.join(dir, 'mlruns');
@@ -293,8 +293,8 @@ describe('readFileStore', () => {
     });
 });
 
-describe('readFileStore on the shared cases', () => {
-    test('C21: the 3.x-written run lacks run_uuid, the 2.x one does not', async () => {
+void describe('readFileStore on the shared cases', () => {
+    void test('C21: the 3.x-written run lacks run_uuid, the 2.x one does not', async () => {
         const folder = path.join(CASES, 'C21-3x-runs-2x-reader');
         const summary = await readFileStore(path.join(folder, 'mlruns'), folder);
         assert.equal(summary.runs, 2);
@@ -305,7 +305,7 @@ describe('readFileStore on the shared cases', () => {
         );
     });
 
-    test('C27: the empty run meta.yaml is the only anomaly', async () => {
+    void test('C27: the empty run meta.yaml is the only anomaly', async () => {
         const folder = path.join(CASES, 'C27-empty-run-meta');
         const summary = await readFileStore(path.join(folder, 'mlruns'), folder);
         assert.deepEqual(
@@ -314,7 +314,7 @@ describe('readFileStore on the shared cases', () => {
         );
     });
 
-    test('C28: the saved model folder is foreign and experiment 2 has lost its meta.yaml', async () => {
+    void test('C28: the saved model folder is foreign and experiment 2 has lost its meta.yaml', async () => {
         const folder = path.join(CASES, 'C28-foreign-dir-in-tracking-root');
         const summary = await readFileStore(path.join(folder, 'mlruns'), folder);
         assert.deepEqual(summary.anomalies.map((a) => [a.file, a.problem]).sort(), [
@@ -324,7 +324,7 @@ describe('readFileStore on the shared cases', () => {
     });
 });
 
-describe('findFileStores', () => {
+void describe('findFileStores', () => {
     function service(
         name: string,
         volumes: ComposeService['volumes'],
@@ -344,7 +344,7 @@ describe('findFileStores', () => {
         };
     }
 
-    test('finds mlruns folders and the services that bind-mount them or another tracking root', async () => {
+    void test('finds mlruns folders and the services that bind-mount them or another tracking root', async () => {
         const dir = tempDir();
         try {
             write(path.join(dir, 'mlruns', '0', 'meta.yaml'), experimentMeta('0'));

@@ -23,7 +23,9 @@ describe('ranking', () => {
         const ranked = rankFindings([
             f('server-error', 'mlflow:runs', { service: 'mlflow' }),
             f('filestore-corrupt', 'mlruns/1/abc/meta.yaml', { evidence: ['no run_uuid'] }),
-            f('version-mismatch', 'mlflow:3.17.2', { title: 'MLflow 3.17.2 client against a 2.22.0 server' }),
+            f('version-mismatch', 'mlflow:3.17.2', {
+                title: 'MLflow 3.17.2 client against a 2.22.0 server',
+            }),
         ]);
         assert.deepEqual(
             ranked.map((x) => [x.kind, x.rootCause]),
@@ -60,7 +62,16 @@ describe('report', () => {
             f('server-unreachable', 'mlflow:transport', { service: 'mlflow' }),
             f('server-binding', 'mlflow', {
                 service: 'mlflow',
-                locations: [{ file: 'compose.yaml', line: 4, column: 14, endLine: 4, endColumn: 30, key: 'services.mlflow.command' }],
+                locations: [
+                    {
+                        file: 'compose.yaml',
+                        line: 4,
+                        column: 14,
+                        endLine: 4,
+                        endColumn: 30,
+                        key: 'services.mlflow.command',
+                    },
+                ],
             }),
         ]);
         const text = renderText({ folder: '/p', project: 'p', findings: ranked, probes: [] });
@@ -75,12 +86,26 @@ describe('report', () => {
         const json = JSON.parse(
             reportJson({
                 folder: '/p',
-                findings: [f('auth', 'x', { severity: 'info', locations: [{ file: 'a', line: 1, column: 2, endLine: 1, endColumn: 3 }] })],
+                findings: [
+                    f('auth', 'x', {
+                        severity: 'info',
+                        locations: [{ file: 'a', line: 1, column: 2, endLine: 1, endColumn: 3 }],
+                    }),
+                ],
                 probes: [],
             }),
         ) as { findings: Record<string, unknown>[] };
         const [one] = json.findings;
-        assert.deepEqual(Object.keys(one ?? {}).sort(), ['evidence', 'fix', 'id', 'kind', 'locations', 'rootCause', 'severity', 'title']);
+        assert.deepEqual(Object.keys(one ?? {}).sort(), [
+            'evidence',
+            'fix',
+            'id',
+            'kind',
+            'locations',
+            'rootCause',
+            'severity',
+            'title',
+        ]);
     });
 });
 

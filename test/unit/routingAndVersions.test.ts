@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { artifactRoutingCheck } from '../../src/core/checks/artifactRouting.js';
 import { versionParityCheck } from '../../src/core/checks/versionParity.js';
-import { emptySnapshot, probe, range, serverConfig, service, withCompose } from '../support/snapshots.js';
+import {
+    emptySnapshot,
+    probe,
+    range,
+    serverConfig,
+    service,
+    withCompose,
+} from '../support/snapshots.js';
 
 const COMPOSE = `services:
   mlflow:
@@ -21,17 +28,41 @@ function seedLike() {
         [
             service('mlflow', {
                 image: 'ghcr.io/mlflow/mlflow:v2.22.0',
-                command: ['mlflow', 'server', '--host', '0.0.0.0', '--port', '5000', '--backend-store-uri', '/mlruns', '--default-artifact-root', '/mlruns'],
+                command: [
+                    'mlflow',
+                    'server',
+                    '--host',
+                    '0.0.0.0',
+                    '--port',
+                    '5000',
+                    '--backend-store-uri',
+                    '/mlruns',
+                    '--default-artifact-root',
+                    '/mlruns',
+                ],
                 commandForm: 'shell',
                 volumes: [
-                    { type: 'bind', source: './mlruns', hostPath: '/work/proj/mlruns', target: '/mlruns', readOnly: false, key: 'services.mlflow.volumes.0' },
+                    {
+                        type: 'bind',
+                        source: './mlruns',
+                        hostPath: '/work/proj/mlruns',
+                        target: '/mlruns',
+                        readOnly: false,
+                        key: 'services.mlflow.volumes.0',
+                    },
                 ],
             }),
         ],
         {
             'services.mlflow': range(2, 3, 9),
             'services.mlflow.image': range(3, 5, 42),
-            'services.mlflow.command': { file: 'compose.yaml', line: 4, column: 14, endLine: 7, endColumn: 38 },
+            'services.mlflow.command': {
+                file: 'compose.yaml',
+                line: 4,
+                column: 14,
+                endLine: 7,
+                endColumn: 38,
+            },
             'services.mlflow.volumes.0': range(9, 9, 25),
         },
         COMPOSE,
@@ -40,8 +71,15 @@ function seedLike() {
         serverConfig({
             backendStoreUri: '/mlruns',
             defaultArtifactRoot: '/mlruns',
-            keys: { defaultArtifactRoot: 'services.mlflow.command', backendStoreUri: 'services.mlflow.command' },
-            declaredVersion: { version: '2.22.0', file: 'compose.yaml', key: 'services.mlflow.image' },
+            keys: {
+                defaultArtifactRoot: 'services.mlflow.command',
+                backendStoreUri: 'services.mlflow.command',
+            },
+            declaredVersion: {
+                version: '2.22.0',
+                file: 'compose.yaml',
+                key: 'services.mlflow.image',
+            },
         }),
     ];
     return s;
@@ -51,7 +89,13 @@ describe('version parity check', () => {
     test('reports an MLflow 3 client against a 2.x server at the image tag and the pin', () => {
         const s = seedLike();
         s.workspace.clientVersions = [
-            { version: '3.17.2', spec: 'mlflow==3.17.2', source: 'requirements', file: 'requirements.txt', line: 1 },
+            {
+                version: '3.17.2',
+                spec: 'mlflow==3.17.2',
+                source: 'requirements',
+                file: 'requirements.txt',
+                line: 1,
+            },
         ];
         const [f] = versionParityCheck.run(s);
         assert.equal(f?.kind, 'version-mismatch');
@@ -75,7 +119,13 @@ describe('version parity check', () => {
         const s = seedLike();
         s.workspace.clientVersions = [
             { version: '2.22.0', source: 'interpreter', interpreter: '.venv/bin/python' },
-            { version: '3.17.2', spec: 'mlflow==3.17.2', source: 'requirements', file: 'requirements.txt', line: 1 },
+            {
+                version: '3.17.2',
+                spec: 'mlflow==3.17.2',
+                source: 'requirements',
+                file: 'requirements.txt',
+                line: 1,
+            },
         ];
         assert.deepEqual(versionParityCheck.run(s), []);
     });
@@ -84,7 +134,15 @@ describe('version parity check', () => {
         const s = seedLike();
         s.workspace.clientVersions = [{ version: '3.1.0', source: 'recorded' }];
         s.servers = [probe({ serverVersion: '3.1.0' })];
-        s.workspace.calls = [{ api: 'run_uuid', file: 'train.py', line: 7, column: 11, text: 'print(run.info.run_uuid)' }];
+        s.workspace.calls = [
+            {
+                api: 'run_uuid',
+                file: 'train.py',
+                line: 7,
+                column: 11,
+                text: 'print(run.info.run_uuid)',
+            },
+        ];
         const [f] = versionParityCheck.run(s);
         assert.equal(f?.locations[0]?.key, 'run.info.run_uuid');
         assert.match(f?.fix ?? '', /run_id/);
@@ -117,7 +175,14 @@ describe('artifact routing check', () => {
         const s = seedLike();
         s.files = { ...s.files, 'notebooks/train.ipynb': '{}' };
         s.workspace.trackingUris = [
-            { uri: 'file:../mlruns', file: 'notebooks/train.ipynb', line: 7, column: 25, via: 'set_tracking_uri', cell: 1 },
+            {
+                uri: 'file:../mlruns',
+                file: 'notebooks/train.ipynb',
+                line: 7,
+                column: 25,
+                via: 'set_tracking_uri',
+                cell: 1,
+            },
         ];
         const f = artifactRoutingCheck.run(s).find((x) => x.id.endsWith(':bypass'));
         assert.ok(f);

@@ -28,7 +28,14 @@ function loopbackStack() {
             service('mlflow', {
                 command: ['mlflow', 'server', '--port', '5000', '--backend-store-uri', '/mlruns'],
                 commandForm: 'shell',
-                ports: [{ published: '5000', target: 5000, protocol: 'tcp', key: 'services.mlflow.ports.0' }],
+                ports: [
+                    {
+                        published: '5000',
+                        target: 5000,
+                        protocol: 'tcp',
+                        key: 'services.mlflow.ports.0',
+                    },
+                ],
             }),
         ],
         {
@@ -59,8 +66,13 @@ describe('server network check', () => {
         assert.ok(edit);
         const line = (s.files?.['compose.yaml'] ?? '').split('\n')[edit.range.line - 1] ?? '';
         const fixed =
-            line.slice(0, edit.range.column - 1) + edit.newText + line.slice(edit.range.endColumn - 1);
-        assert.equal(fixed, '    command: mlflow server --host 0.0.0.0 --port 5000 --backend-store-uri /mlruns');
+            line.slice(0, edit.range.column - 1) +
+            edit.newText +
+            line.slice(edit.range.endColumn - 1);
+        assert.equal(
+            fixed,
+            '    command: mlflow server --host 0.0.0.0 --port 5000 --backend-store-uri /mlruns',
+        );
     });
 
     test('takes the live listen address from the container log over the command line', () => {
@@ -92,9 +104,18 @@ describe('server network check', () => {
     test('reports a host client whose port is not the one the server is published on', () => {
         const s = loopbackStack();
         s.serverConfigs = [serverConfig()];
-        s.files = { ...s.files, 'train.py': 'import mlflow\nmlflow.set_tracking_uri("http://localhost:5001")\n' };
+        s.files = {
+            ...s.files,
+            'train.py': 'import mlflow\nmlflow.set_tracking_uri("http://localhost:5001")\n',
+        };
         s.workspace.trackingUris = [
-            { uri: 'http://localhost:5001', file: 'train.py', line: 2, column: 25, via: 'set_tracking_uri' },
+            {
+                uri: 'http://localhost:5001',
+                file: 'train.py',
+                line: 2,
+                column: 25,
+                via: 'set_tracking_uri',
+            },
         ];
         const port = serverNetworkCheck.run(s).find((f) => f.kind === 'port-mapping');
         assert.ok(port);
@@ -108,7 +129,13 @@ describe('server network check', () => {
         const mlflow = s.compose?.services[0];
         if (mlflow) mlflow.ports = [];
         s.workspace.trackingUris = [
-            { uri: 'http://127.0.0.1:5000', file: 'train.py', line: 1, column: 1, via: 'set_tracking_uri' },
+            {
+                uri: 'http://127.0.0.1:5000',
+                file: 'train.py',
+                line: 1,
+                column: 1,
+                via: 'set_tracking_uri',
+            },
         ];
         const port = serverNetworkCheck.run(s).find((f) => f.kind === 'port-mapping');
         assert.ok(port);
@@ -118,7 +145,9 @@ describe('server network check', () => {
     test('reports a client container that uses localhost for the server container', () => {
         const s = loopbackStack();
         s.serverConfigs = [serverConfig()];
-        s.compose?.services.push(service('trainer', { environment: { MLFLOW_TRACKING_URI: 'http://localhost:5000' } }));
+        s.compose?.services.push(
+            service('trainer', { environment: { MLFLOW_TRACKING_URI: 'http://localhost:5000' } }),
+        );
         s.workspace.trackingUris = [
             {
                 uri: 'http://localhost:5000',
@@ -138,7 +167,14 @@ describe('server network check', () => {
         s.serverConfigs = [serverConfig()];
         s.compose?.services.push(service('trainer', { networkMode: 'host' }));
         s.workspace.trackingUris = [
-            { uri: 'http://localhost:5000', file: 'compose.yaml', line: 9, column: 28, via: 'compose-environment', service: 'trainer' },
+            {
+                uri: 'http://localhost:5000',
+                file: 'compose.yaml',
+                line: 9,
+                column: 28,
+                via: 'compose-environment',
+                service: 'trainer',
+            },
         ];
         assert.deepEqual(serverNetworkCheck.run(s), []);
     });
@@ -149,7 +185,13 @@ describe('server network check', () => {
         s.host.clientRuns = 'host';
         s.files = { ...s.files, 'train.py': 'mlflow.set_tracking_uri("http://mlflow:5000")\n' };
         s.workspace.trackingUris = [
-            { uri: 'http://mlflow:5000', file: 'train.py', line: 1, column: 25, via: 'set_tracking_uri' },
+            {
+                uri: 'http://mlflow:5000',
+                file: 'train.py',
+                line: 1,
+                column: 25,
+                via: 'set_tracking_uri',
+            },
         ];
         const found = serverNetworkCheck.run(s).find((f) => f.kind === 'server-unreachable');
         assert.ok(found);
@@ -161,7 +203,14 @@ describe('server network check', () => {
         s.serverConfigs = [serverConfig()];
         s.compose?.services.push(
             service('jupyter', {
-                ports: [{ published: '5000', target: 8888, protocol: 'tcp', key: 'services.jupyter.ports.0' }],
+                ports: [
+                    {
+                        published: '5000',
+                        target: 8888,
+                        protocol: 'tcp',
+                        key: 'services.jupyter.ports.0',
+                    },
+                ],
             }),
         );
         const collision = serverNetworkCheck.run(s).find((f) => f.id.includes('collision'));
@@ -173,12 +222,22 @@ describe('server network check', () => {
 describe('server responses check', () => {
     test('tells a refused connection apart from a dropped one', () => {
         const s = loopbackStack();
-        s.servers = [probe({ health: observation('GET /health', 'refused', null, { error: 'connect ECONNREFUSED 127.0.0.1:5000' }) })];
+        s.servers = [
+            probe({
+                health: observation('GET /health', 'refused', null, {
+                    error: 'connect ECONNREFUSED 127.0.0.1:5000',
+                }),
+            }),
+        ];
         const refused = serverResponsesCheck.run(s)[0];
         assert.match(refused?.title ?? '', /connection refused/);
 
         s.docker = { reachable: true, attempts: [], containers: [container('mlflow')] };
-        s.servers = [probe({ health: observation('GET /health', 'reset', null, { error: 'socket hang up' }) })];
+        s.servers = [
+            probe({
+                health: observation('GET /health', 'reset', null, { error: 'socket hang up' }),
+            }),
+        ];
         const reset = serverResponsesCheck.run(s)[0];
         assert.match(reset?.title ?? '', /dropped/);
         assert.match(reset?.fix ?? '', /port proxy/);
@@ -186,7 +245,11 @@ describe('server responses check', () => {
 
     test('calls a server that is still starting a warning, not an outage', () => {
         const s = loopbackStack();
-        s.docker = { reachable: true, attempts: [], containers: [container('mlflow', { health: 'starting' })] };
+        s.docker = {
+            reachable: true,
+            attempts: [],
+            containers: [container('mlflow', { health: 'starting' })],
+        };
         s.servers = [probe({ health: observation('GET /health', 'refused', null) })];
         const f = serverResponsesCheck.run(s)[0];
         assert.equal(f?.severity, 'warning');
@@ -200,14 +263,18 @@ describe('server responses check', () => {
             attempts: [],
             containers: [
                 container('mlflow', {
-                    logTail: ["TypeError: RunInfo.__init__() missing 1 required positional argument: 'run_uuid'"],
+                    logTail: [
+                        "TypeError: RunInfo.__init__() missing 1 required positional argument: 'run_uuid'",
+                    ],
                 }),
             ],
         };
         s.servers = [
             probe({
                 health: observation('GET /health', 'ok', 200, { body: 'OK' }),
-                runs: observation('POST /api/2.0/mlflow/runs/search', 'http-error', 500, { body: '<!doctype html>' }),
+                runs: observation('POST /api/2.0/mlflow/runs/search', 'http-error', 500, {
+                    body: '<!doctype html>',
+                }),
             }),
         ];
         const f = serverResponsesCheck.run(s)[0];
@@ -220,9 +287,14 @@ describe('server responses check', () => {
         s.servers = [
             probe({
                 health: observation('GET /health', 'ok', 200),
-                experiments: observation('GET /api/2.0/mlflow/experiments/search', 'http-error', 403, {
-                    body: 'Invalid Host header - possible DNS rebinding attack detected',
-                }),
+                experiments: observation(
+                    'GET /api/2.0/mlflow/experiments/search',
+                    'http-error',
+                    403,
+                    {
+                        body: 'Invalid Host header - possible DNS rebinding attack detected',
+                    },
+                ),
             }),
         ];
         assert.deepEqual(
@@ -242,7 +314,9 @@ describe('server responses check', () => {
                 container('notebook', {
                     state: 'exited',
                     exitCode: 1,
-                    logTail: ['urllib.error.URLError: <urlopen error [Errno 111] Connection refused>'],
+                    logTail: [
+                        'urllib.error.URLError: <urlopen error [Errno 111] Connection refused>',
+                    ],
                 }),
             ],
         };

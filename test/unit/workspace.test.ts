@@ -50,8 +50,8 @@ function notebook(cells: { type?: string; source: string[] }[]): string {
     );
 }
 
-describe('tracking URIs and MLflow calls in Python', () => {
-    test('resolves literals, keyword arguments, f-strings and names assigned a literal', () => {
+void describe('tracking URIs and MLflow calls in Python', () => {
+    void test('resolves literals, keyword arguments, f-strings and names assigned a literal', () => {
         const usage = mlflowUsage(
             [
                 'import mlflow',
@@ -77,7 +77,7 @@ describe('tracking URIs and MLflow calls in Python', () => {
         );
     });
 
-    test('reads os.environ assignments and setdefault, and reports unresolved expressions', () => {
+    void test('reads os.environ assignments and setdefault, and reports unresolved expressions', () => {
         const usage = mlflowUsage(
             [
                 'import os',
@@ -100,7 +100,7 @@ describe('tracking URIs and MLflow calls in Python', () => {
         );
     });
 
-    test('names calls through aliases, flavors, imported names and MlflowClient objects', () => {
+    void test('names calls through aliases, flavors, imported names and MlflowClient objects', () => {
         const usage = mlflowUsage(
             [
                 'import mlflow as mf',
@@ -139,8 +139,8 @@ describe('tracking URIs and MLflow calls in Python', () => {
     });
 });
 
-describe('notebooks', () => {
-    test('maps cell lines to raw file lines and reads %env and %pip magics', async () => {
+void describe('notebooks', () => {
+    void test('maps cell lines to raw file lines and reads %env and %pip magics', async () => {
         const dir = tempDir();
         try {
             write(
@@ -204,7 +204,7 @@ describe('notebooks', () => {
         }
     });
 
-    test('reports malformed notebook JSON as unreadable instead of throwing', async () => {
+    void test('reports malformed notebook JSON as unreadable instead of throwing', async () => {
         assert.equal(readNotebook('{"cells": [').ok, false);
         assert.equal(readNotebook('{"nbformat": 4}').ok, false);
         const dir = tempDir();
@@ -228,8 +228,8 @@ describe('notebooks', () => {
     });
 });
 
-describe('client MLflow pins', () => {
-    test('requirements files: exact pins, ranges, extras, skinny, and not lookalikes', () => {
+void describe('client MLflow pins', () => {
+    void test('requirements files: exact pins, ranges, extras, skinny, and not lookalikes', () => {
         const pins = pinsInRequirements(
             [
                 '# mlflow==0.1',
@@ -251,7 +251,7 @@ describe('client MLflow pins', () => {
         );
     });
 
-    test('pyproject arrays, poetry tables, Pipfile and conda environments', () => {
+    void test('pyproject arrays, poetry tables, Pipfile and conda environments', () => {
         const pyproject = pinsInTomlSpecs(
             [
                 '[project]',
@@ -286,7 +286,7 @@ describe('client MLflow pins', () => {
         );
     });
 
-    test('lock files give the resolved version and its line', () => {
+    void test('lock files give the resolved version and its line', () => {
         const poetry = pinsInTomlLock(
             '[[package]]\nname = "numpy"\nversion = "1.0"\n\n[[package]]\nname = "mlflow"\nversion = "2.22.0"\n',
             'poetry.lock',
@@ -306,7 +306,7 @@ describe('client MLflow pins', () => {
         assert.deepEqual(pinsInPipfileLock('{not json', 'Pipfile.lock'), []);
     });
 
-    test('Dockerfile RUN pip install lines, with ARG defaults and continuations', () => {
+    void test('Dockerfile RUN pip install lines, with ARG defaults and continuations', () => {
         const text = [
             'FROM python:3.11',
             'ARG MLFLOW_VERSION=2.20.0',
@@ -331,8 +331,8 @@ describe('client MLflow pins', () => {
     });
 });
 
-describe('the workspace interpreter', () => {
-    test('prefers the workspace venv and reads the version a fake interpreter prints', async () => {
+void describe('the workspace interpreter', () => {
+    void test('prefers the workspace venv and reads the version a fake interpreter prints', async () => {
         const dir = tempDir();
         try {
             const fake = path.join(dir, '.venv', 'bin', 'python');
@@ -353,7 +353,7 @@ describe('the workspace interpreter', () => {
         }
     });
 
-    test('reports an interpreter without MLflow, a missing one and one that hangs', async () => {
+    void test('reports an interpreter without MLflow, a missing one and one that hangs', async () => {
         const dir = tempDir();
         try {
             const none = path.join(dir, 'none.sh');
@@ -381,8 +381,8 @@ describe('the workspace interpreter', () => {
     });
 });
 
-describe('scanWorkspace', () => {
-    test('reads compose environments, every .env file, skips mlruns and venvs, and adds defaults', async () => {
+void describe('scanWorkspace', () => {
+    void test('reads compose environments, every .env file, skips mlruns and venvs, and adds defaults', async () => {
         const dir = tempDir();
         try {
             write(path.join(dir, 'train.py'), 'import mlflow\n\nmlflow.log_metric("a", 1)\n');

@@ -5,11 +5,7 @@
 import path from 'node:path';
 import type { Finding, FindingLocation, ServerConfig, StackSnapshot } from '../model.js';
 import { parseVersion } from '../mlflow/versions.js';
-import {
-    isLocalArtifactUri,
-    parseTrackingUri,
-    resolveStorePath,
-} from '../mlflow/trackingUri.js';
+import { isLocalArtifactUri, parseTrackingUri, resolveStorePath } from '../mlflow/trackingUri.js';
 import { replaceOnKeyLine, replaceOnLine } from './commandEdits.js';
 import { type Check, makeFinding, nearestComposeLocation } from './check.js';
 import { clientPlacement, composeService, publishedPorts } from './stackFacts.js';
@@ -77,7 +73,7 @@ function localRootFinding(snapshot: StackSnapshot, config: ServerConfig): Findin
         root.from === 'flag'
             ? `--default-artifact-root is ${root.uri}, a path on the server's own filesystem.`
             : `Artifact serving is off and no --default-artifact-root is given, so artifacts go to the backend path ${root.uri}.`,
-        'The MLflow client writes artifacts itself to the run\'s artifact_uri: for a path, on the client\'s own disk.',
+        "The MLflow client writes artifacts itself to the run's artifact_uri: for a path, on the client's own disk.",
     ];
     if (relative) {
         evidence.push(
@@ -108,13 +104,20 @@ function localRootFinding(snapshot: StackSnapshot, config: ServerConfig): Findin
             `then create a new experiment; existing experiments keep their old location. Until then a client on ` +
             `the host creates ${destination} on its own machine: it fails with "Read-only file system" (macOS) or ` +
             `"Permission denied", or silently succeeds as root, and the server's UI never sees the files.`,
-        locations: flagLocation(snapshot, config, config.keys.defaultArtifactRoot ?? config.keys.backendStoreUri),
+        locations: flagLocation(
+            snapshot,
+            config,
+            config.keys.defaultArtifactRoot ?? config.keys.backendStoreUri,
+        ),
         edits: serveEdit ? [serveEdit] : undefined,
         service: config.service,
     });
 }
 
-function proxyWithoutDestination(snapshot: StackSnapshot, config: ServerConfig): Finding | undefined {
+function proxyWithoutDestination(
+    snapshot: StackSnapshot,
+    config: ServerConfig,
+): Finding | undefined {
     if (!servesArtifacts(snapshot, config) || config.artifactsDestination) return undefined;
     if (config.defaultArtifactRoot && isRemoteStore(config.defaultArtifactRoot)) return undefined;
     const service = composeService(snapshot, config.service);
@@ -134,7 +137,9 @@ function proxyWithoutDestination(snapshot: StackSnapshot, config: ServerConfig):
         evidence: [
             `"${config.service}" serves artifacts and gives no --artifacts-destination, so they go to ./mlartifacts inside the container.`,
             'No volume holds that folder: the artifacts are lost when the container is recreated.',
-            ...(hasObjectStore ? ['An object store runs in this stack, but the server does not use it.'] : []),
+            ...(hasObjectStore
+                ? ['An object store runs in this stack, but the server does not use it.']
+                : []),
         ],
         fix: hasObjectStore
             ? 'Add --artifacts-destination s3://<bucket>/ (with MLFLOW_S3_ENDPOINT_URL and credentials on the server only).'
@@ -187,7 +192,10 @@ function clientsBypassingServer(snapshot: StackSnapshot): Finding[] {
         const placement = clientPlacement(snapshot, use);
         if (placement.where !== 'host') continue;
         const clientDir = path.dirname(path.resolve(snapshot.folder, use.file));
-        const storePath = resolveStorePath(parsed, use.via === 'default' ? snapshot.folder : clientDir);
+        const storePath = resolveStorePath(
+            parsed,
+            use.via === 'default' ? snapshot.folder : clientDir,
+        );
         if (!storePath) continue;
         for (const config of snapshot.serverConfigs) {
             const mount = composeService(snapshot, config.service)?.volumes.find(

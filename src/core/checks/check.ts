@@ -8,10 +8,7 @@ export interface Check {
 }
 
 /** Where a compose key was written, as a finding location, or nothing when it is not in a file. */
-export function composeLocation(
-    snapshot: StackSnapshot,
-    key: string,
-): FindingLocation | undefined {
+export function composeLocation(snapshot: StackSnapshot, key: string): FindingLocation | undefined {
     const range = snapshot.compose?.ranges[key];
     return range ? { ...range, key } : undefined;
 }
@@ -34,10 +31,7 @@ export function nearestComposeLocation(
 }
 
 /** A finding with its id derived from what it is about, so the same fault keeps its id. */
-export function makeFinding(
-    subject: string,
-    finding: Omit<Finding, 'id'>,
-): Finding {
+export function makeFinding(subject: string, finding: Omit<Finding, 'id'>): Finding {
     return { id: `${finding.kind}:${subject}`, ...finding };
 }
 

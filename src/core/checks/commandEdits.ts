@@ -75,9 +75,9 @@ export function setServerFlag(
     const names = [flag, ...aliases].map(escapeRegExp).join('|');
 
     if (value !== undefined) {
-        const existing = new RegExp(`(?:^|[\\s"'\\[,])(?:${names})(?:=|["']?\\s*,?\\s*["']?\\s*)([^\\s"',\\]]+)`).exec(
-            slice,
-        );
+        const existing = new RegExp(
+            `(?:^|[\\s"'\\[,])(?:${names})(?:=|["']?\\s*,?\\s*["']?\\s*)([^\\s"',\\]]+)`,
+        ).exec(slice);
         if (existing?.[1] !== undefined) {
             const valueStart = win.start + existing.index + existing[0].length - existing[1].length;
             return {
@@ -104,7 +104,9 @@ export function setServerFlag(
             newText = items.map((item) => `\n${block[1]}- ${quote}${item}${quote}`).join('');
         } else {
             const q = quote || '"';
-            newText = (value === undefined ? [flag] : [flag, value]).map((i) => `, ${q}${i}${q}`).join('');
+            newText = (value === undefined ? [flag] : [flag, value])
+                .map((i) => `, ${q}${i}${q}`)
+                .join('');
         }
     } else {
         newText = value === undefined ? ` ${flag}` : ` ${flag} ${value}`;

@@ -10,17 +10,19 @@ export const dockerReachabilityCheck: Check = {
         const docker = snapshot.docker;
         if (!docker || docker.reachable) return [];
         const tried = docker.attempts.map(
-            (a) => `Tried ${a.endpoint.address} (${a.endpoint.source}${a.endpoint.contextName ? ` "${a.endpoint.contextName}"` : ''}): ${a.error ?? 'no answer'}`,
+            (a) =>
+                `Tried ${a.endpoint.address} (${a.endpoint.source}${a.endpoint.contextName ? ` "${a.endpoint.contextName}"` : ''}): ${a.error ?? 'no answer'}`,
         );
         return [
             makeFinding('engine', {
                 kind: 'docker-unreachable',
                 severity: snapshot.compose ? 'error' : 'warning',
                 title: 'The Docker Engine cannot be reached: container, port and mount checks did not run',
-                evidence: tried.length > 0 ? tried : [docker.error ?? 'No Docker endpoint was found.'],
+                evidence:
+                    tried.length > 0 ? tried : [docker.error ?? 'No Docker endpoint was found.'],
                 fix:
-                    docker.error ??
-                    'Start Docker (or Docker Desktop), or set DOCKER_HOST / the Docker context to the engine that runs this stack.',
+                    'Start the Docker Engine (or Docker Desktop), or point DOCKER_HOST, --docker-host or ' +
+                    'the Docker context at the engine that runs this stack. Files were still checked.',
                 locations: [],
             }),
         ];
@@ -51,7 +53,7 @@ export const composeProblemsCheck: Check = {
                     evidence: [problem.message],
                     fix:
                         problem.type === 'interpolation'
-                            ? 'Set the variable in .env or the shell that runs docker compose (a service\'s own environment: does not feed interpolation).'
+                            ? "Set the variable in .env or the shell that runs docker compose (a service's own environment: does not feed interpolation)."
                             : 'Fix the file so `docker compose config` accepts it; until then Compose refuses to start the stack.',
                     locations: problem.range ? [{ ...problem.range, key: problem.key }] : [],
                 }),

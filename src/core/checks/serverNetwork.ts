@@ -16,7 +16,8 @@ import {
     serverServices,
 } from './stackFacts.js';
 
-const LISTEN_LINE = /(Listening at|Uvicorn running on|Running on):?\s+https?:\/\/([^\s:/]+|\[[^\]]+\]):(\d+)/;
+const LISTEN_LINE =
+    /(Listening at|Uvicorn running on|Running on):?\s+https?:\/\/([^\s:/]+|\[[^\]]+\]):(\d+)/;
 
 function hostKeyLocation(snapshot: StackSnapshot, config: ServerConfig): FindingLocation[] {
     const key = config.keys.host ?? `services.${config.service}.command`;
@@ -26,7 +27,8 @@ function hostKeyLocation(snapshot: StackSnapshot, config: ServerConfig): Finding
 
 function bindingFinding(snapshot: StackSnapshot, config: ServerConfig): Finding | undefined {
     const listening = logLines(snapshot, config.service, LISTEN_LINE);
-    const liveHost = listening.length > 0 ? LISTEN_LINE.exec(listening.at(-1) ?? '')?.[2] : undefined;
+    const liveHost =
+        listening.length > 0 ? LISTEN_LINE.exec(listening.at(-1) ?? '')?.[2] : undefined;
     const host = liveHost ?? config.host;
     if (!isLoopbackBind(host)) return undefined;
 
@@ -43,8 +45,21 @@ function bindingFinding(snapshot: StackSnapshot, config: ServerConfig): Finding 
     if (listening.length > 0) evidence.push(`Container log: ${listening.at(-1)}`);
     const viaEnv = config.keys.host?.includes('.environment.');
     const edit = viaEnv
-        ? replaceOnKeyLine(snapshot, config.keys.host ?? '', config.host ?? '', '0.0.0.0', 'Bind the server to 0.0.0.0')
-        : setServerFlag(snapshot, config, '--host', '0.0.0.0', 'Add --host 0.0.0.0 to the server command', ['-h']);
+        ? replaceOnKeyLine(
+              snapshot,
+              config.keys.host ?? '',
+              config.host ?? '',
+              '0.0.0.0',
+              'Bind the server to 0.0.0.0',
+          )
+        : setServerFlag(
+              snapshot,
+              config,
+              '--host',
+              '0.0.0.0',
+              'Add --host 0.0.0.0 to the server command',
+              ['-h'],
+          );
 
     return makeFinding(config.service, {
         kind: 'server-binding',
@@ -83,9 +98,7 @@ function portFindings(snapshot: StackSnapshot, config: ServerConfig): Finding[] 
             other.length > 0
                 ? `"${config.service}" publishes ${other.map((p) => `${p.published}->${p.target}`).join(', ')}, none to ${config.port}.`
                 : `"${config.service}" publishes no port.`,
-            ...clients.map(
-                ({ use }) => `${use.file}:${use.line} uses ${use.uri} from the host.`,
-            ),
+            ...clients.map(({ use }) => `${use.file}:${use.line} uses ${use.uri} from the host.`),
         ];
         const at =
             nearestComposeLocation(snapshot, other[0]?.key ?? `services.${config.service}.ports`) ??
@@ -106,7 +119,8 @@ function portFindings(snapshot: StackSnapshot, config: ServerConfig): Finding[] 
 
     const hostPorts = new Set(published.map((p) => p.hostPort));
     for (const { use, parsed } of clients) {
-        if (parsed.port === undefined || hostPorts.size === 0 || hostPorts.has(parsed.port)) continue;
+        if (parsed.port === undefined || hostPorts.size === 0 || hostPorts.has(parsed.port))
+            continue;
         // Another service may legitimately own that port (a proxy in front of the server).
         const owner = (snapshot.compose?.services ?? []).find((s) =>
             s.ports.some((p) => Number(p.published) === parsed.port),
@@ -193,7 +207,14 @@ function loopbackClients(snapshot: StackSnapshot): Finding[] {
 
         const target = server ? `${server.service}:${server.port}` : '<server service>:5000';
         const from = `${parsed.host}${parsed.port !== undefined ? `:${parsed.port}` : ''}`;
-        const edit = replaceOnLine(snapshot, use.file, use.line, from, target, `Use http://${target}`);
+        const edit = replaceOnLine(
+            snapshot,
+            use.file,
+            use.line,
+            from,
+            target,
+            `Use http://${target}`,
+        );
         findings.push(
             makeFinding(`${placement.service}:${use.file}:${use.line}`, {
                 kind: 'client-loopback-in-container',

@@ -31,7 +31,9 @@ function transportFinding(snapshot: StackSnapshot, probe: ServerProbe, obs: Http
     if (container) {
         evidence.push(
             `Container ${container.name} is ${container.state}` +
-                (container.health && container.health !== 'none' ? ` (health: ${container.health})` : '') +
+                (container.health && container.health !== 'none'
+                    ? ` (health: ${container.health})`
+                    : '') +
                 (container.restartCount > 0 ? `, restarted ${container.restartCount} times` : '') +
                 '.',
         );
@@ -92,7 +94,9 @@ function hostHeaderFinding(snapshot: StackSnapshot, probe: ServerProbe, obs: Htt
         title: "The server rejects the request's Host header (MLflow 3.5+ DNS-rebinding check)",
         evidence: [
             describe(obs),
-            ...(probe.health?.outcome === 'ok' ? ['GET /health answers 200: it is exempt from the check.'] : []),
+            ...(probe.health?.outcome === 'ok'
+                ? ['GET /health answers 200: it is exempt from the check.']
+                : []),
         ],
         fix:
             'Add the host name clients use, with its port, to --allowed-hosts (or ' +
@@ -113,15 +117,22 @@ function clientRefusals(snapshot: StackSnapshot): Finding[] {
         if (!container.service || servers.has(container.service)) continue;
         const lines = (container.logTail ?? []).filter((line) => CLIENT_REFUSED.test(line));
         if (lines.length === 0) continue;
-        const exited = container.state === 'exited' ? ` and exited with code ${container.exitCode ?? '?'}` : '';
+        const exited =
+            container.state === 'exited'
+                ? ` and exited with code ${container.exitCode ?? '?'}`
+                : '';
         findings.push(
             makeFinding(`${container.service}:client-refused`, {
                 kind: 'server-unreachable',
                 severity: 'error',
                 title: `"${container.service}" could not connect to the MLflow server${exited}`,
                 evidence: [
-                    ...lines.slice(-2).map((line) => `${container.name} log: ${line.trim().slice(0, 300)}`),
-                    ...(container.startedAt ? [`${container.name} started at ${container.startedAt}.`] : []),
+                    ...lines
+                        .slice(-2)
+                        .map((line) => `${container.name} log: ${line.trim().slice(0, 300)}`),
+                    ...(container.startedAt
+                        ? [`${container.name} started at ${container.startedAt}.`]
+                        : []),
                 ],
                 fix:
                     'The client ran before the server accepted connections. Make it wait for the ' +

@@ -79,7 +79,11 @@ export function publishedPorts(
     if (container && container.state === 'running' && container.ports.length > 0) {
         return container.ports
             .filter((p) => p.containerPort === config.port)
-            .map((p) => ({ hostPort: p.hostPort, hostIp: p.hostIp || undefined, from: 'container' }));
+            .map((p) => ({
+                hostPort: p.hostPort,
+                hostIp: p.hostIp || undefined,
+                from: 'container',
+            }));
     }
     const service = composeService(snapshot, config.service);
     return (service?.ports ?? [])

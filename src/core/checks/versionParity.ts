@@ -44,7 +44,8 @@ export function serverVersionOf(
         return {
             version: live,
             how: `GET /version answered ${live}`,
-            location: declaredAt ?? nearestComposeLocation(snapshot, `services.${config.service}.image`),
+            location:
+                declaredAt ?? nearestComposeLocation(snapshot, `services.${config.service}.image`),
         };
     }
     const image = containerOf(snapshot, config.service)?.image;
@@ -91,7 +92,8 @@ function clientLocation(v: ClientVersion): FindingLocation | undefined {
 }
 
 function describeClient(v: ClientVersion): string {
-    if (v.source === 'interpreter') return `${v.interpreter ?? 'the workspace interpreter'} has mlflow ${v.version}`;
+    if (v.source === 'interpreter')
+        return `${v.interpreter ?? 'the workspace interpreter'} has mlflow ${v.version}`;
     if (v.source === 'recorded') return `the client has mlflow ${v.version} installed`;
     return `${v.file ?? 'a requirement'}${v.line !== undefined ? `:${v.line}` : ''} pins ${v.spec ?? v.version}`;
 }
@@ -106,7 +108,10 @@ function runUuidUses(snapshot: StackSnapshot, client: ClientVersion): Finding[] 
                 kind: 'version-mismatch',
                 severity: 'error',
                 title: `${call.file}:${call.line} reads run.info.run_uuid, which MLflow 3 removed`,
-                evidence: [`${call.file}:${call.line}: ${call.text.trim()}`, describeClient(client)],
+                evidence: [
+                    `${call.file}:${call.line}: ${call.text.trim()}`,
+                    describeClient(client),
+                ],
                 fix: 'Use run.info.run_id instead (the same value); MLflow 3 raises AttributeError on run_uuid.',
                 locations: [
                     {
@@ -142,7 +147,11 @@ export const versionParityCheck: Check = {
                         kind: 'version-mismatch',
                         severity: verdict.severity,
                         title: `MLflow ${client.version} client against a ${server.version} server ("${config.service}")`,
-                        evidence: [`Server: ${server.how}.`, `Client: ${describeClient(client)}.`, ...verdict.problems],
+                        evidence: [
+                            `Server: ${server.how}.`,
+                            `Client: ${describeClient(client)}.`,
+                            ...verdict.problems,
+                        ],
                         fix:
                             `Run the same MLflow version on both sides: upgrade the server image to ` +
                             `${client.version} (for example ghcr.io/mlflow/mlflow:v${client.version}), or pin the client ` +

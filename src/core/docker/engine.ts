@@ -495,7 +495,12 @@ export async function openDocker(options: GatherDockerOptions = {}): Promise<Doc
             options.homeDir ?? os.homedir(),
             options.setting,
         );
-    const connected = await connectDocker(endpoints, {
+    // Like the docker CLI: an endpoint the user chose is the only one used. Falling back to the
+    // default socket would quietly diagnose a different engine than the one running the stack.
+    const chosen = endpoints.filter(
+        (e) => e.source === 'setting' || e.source === 'DOCKER_HOST' || e.source === 'context',
+    );
+    const connected = await connectDocker(chosen.length > 0 ? chosen : endpoints, {
         timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     });
     const facts: DockerFacts = {

@@ -238,7 +238,13 @@ export class MountSyncProbe {
             return;
         }
 
-        if (!this.allowWrites) {
+        const systemFolder = isSystemFolder(result.source);
+        if (systemFolder) {
+            evidence.push(
+                `${result.source} is a system folder of the host: no sentinel is written there`,
+            );
+        }
+        if (!this.allowWrites || systemFolder) {
             result.verdict =
                 staleByInode === true
                     ? 'stale'
@@ -476,6 +482,32 @@ function judge(
         return 'one-way';
     }
     return 'not-syncing';
+}
+
+// Host folders the probe never writes into, whatever a container mounts: a sentinel left behind
+// in them (after a crash) would be litter in the operating system.
+const SYSTEM_FOLDERS = [
+    '/bin',
+    '/boot',
+    '/dev',
+    '/etc',
+    '/lib',
+    '/lib32',
+    '/lib64',
+    '/libx32',
+    '/proc',
+    '/run',
+    '/sbin',
+    '/sys',
+    '/usr',
+    '/var/run',
+    '/var/lib/docker',
+];
+
+function isSystemFolder(source: string): boolean {
+    const normal = path.posix.normalize(source);
+    if (normal === '/') return true;
+    return SYSTEM_FOLDERS.some((folder) => normal === folder || normal.startsWith(`${folder}/`));
 }
 
 function canWrite(identity: InsideIdentity, target: InsideStat): boolean {

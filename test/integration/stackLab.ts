@@ -1,0 +1,167 @@
+// Brings the example stacks up for real in a scratch folder, under a unique compose project name
+// and a free host port, and takes them down again. Shared by the integration tests.
+
+import { execFile, spawnSync } from 'node:child_process';
+import {
+    cpSync,
+    existsSync,
+    mkdtempSync,
+    readFileSync,
+    rmSync,
+    symlinkSync,
+    writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export const REPO = path.resolve(__dirname, '../../..').endsWith('main')
+    ? path.resolve(__dirname, '../../..')
+    : findRepo(__dirname);
+
+function findRepo(from: string): string {
+    let dir = from;
+    while (!existsSync(path.join(dir, 'package.json')) || !existsSync(path.join(dir, 'examples'))) {
+        const up = path.dirname(dir);
+        if (up === dir) throw new Error(`cannot find the repository above ${from}`);
+        dir = up;
+    }
+    return dir;
+}
+
+export const CACHE =
+    process.env.STACK_DOCTOR_CACHE ?? path.join(os.homedir(), '.cache', 'stack-doctor');
+
+export function venvPython(version: string): string {
+    return path.join(CACHE, 'venvs', `mlflow-${version}`, 'bin', 'python');
+}
+
+/** What the real-component tests need, or why it is missing. */
+export function missingComponents(images: string[], venvs: string[]): string[] {
+    const missing: string[] = [];
+    if (spawnSync('docker', ['version'], { stdio: 'ignore' }).status !== 0)
+        missing.push('a running dockerd');
+    if (spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status !== 0) {
+        missing.push('the Compose plugin (docker compose)');
+    }
+    for (const image of images) {
+        if (spawnSync('docker', ['image', 'inspect', image], { stdio: 'ignore' }).status !== 0) {
+            missing.push(`image ${image}`);
+        }
+    }
+    for (const v of venvs) if (!existsSync(venvPython(v))) missing.push(`venv mlflow-${v}`);
+    return missing;
+}
+
+export async function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const address = server.address();
+            server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+        });
+    });
+}
+
+export class StackLab {
+    readonly dir: string;
+    readonly project: string;
+
+    private constructor(
+        private readonly scratch: string,
+        example: string,
+        readonly port: number,
+    ) {
+        this.dir = path.join(scratch, example);
+        this.project = `sdit-${example.replace(/-stack$/, '')}-${process.pid}`;
+    }
+
+    /** Copies an example into a scratch folder, moved to `port`, with a `.venv` of `venv`. */
+    static async create(example: string, venv: string): Promise<StackLab> {
+        const scratch = mkdtempSync(path.join(os.tmpdir(), 'stack-doctor-it-'));
+        const lab = new StackLab(scratch, example, await freePort());
+        cpSync(path.join(REPO, 'examples', example), lab.dir, { recursive: true });
+        symlinkSync(path.join(CACHE, 'venvs', `mlflow-${venv}`), path.join(lab.dir, '.venv'));
+        // The notebook on the host talks to the published port; follow the move.
+        const notebook = path.join(lab.dir, 'notebooks', 'train.ipynb');
+        writeFileSync(
+            notebook,
+            readFileSync(notebook, 'utf8').replaceAll('localhost:5000', `localhost:${lab.port}`),
+        );
+        return lab;
+    }
+
+    env(): NodeJS.ProcessEnv {
+        return {
+            ...process.env,
+            MLFLOW_PORT: String(this.port),
+            COMPOSE_PROJECT_NAME: this.project,
+        };
+    }
+
+    async compose(...args: string[]): Promise<string> {
+        const { stdout } = await run(
+            'docker',
+            ['compose', '--project-directory', this.dir, '-p', this.project, ...args],
+            { env: this.env(), timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
+        );
+        return stdout;
+    }
+
+    async containerState(service: string): Promise<string> {
+        const { stdout } = await run('docker', [
+            'inspect',
+            '-f',
+            '{{.State.Status}}',
+            `${this.project}-${service}-1`,
+        ]).catch(() => ({ stdout: 'missing' }));
+        return stdout.trim();
+    }
+
+    async waitFor(what: string, test: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+        const until = Date.now() + timeoutMs;
+        while (Date.now() < until) {
+            if (await test().catch(() => false)) return;
+            await new Promise((r) => setTimeout(r, 500));
+        }
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+
+    async serverHealthy(): Promise<boolean> {
+        const response = await fetch(`http://127.0.0.1:${this.port}/health`, {
+            signal: AbortSignal.timeout(2000),
+        });
+        return response.ok;
+    }
+
+    /** Runs the host notebook's cells with the workspace's `.venv`, as "Run all" would. */
+    async runNotebook(): Promise<string> {
+        const { stdout } = await run(
+            path.join(this.dir, '.venv', 'bin', 'python'),
+            [
+                path.join(REPO, 'scripts', 'run-notebook.py'),
+                path.join(this.dir, 'notebooks', 'train.ipynb'),
+            ],
+            { timeout: 120_000, env: { ...process.env, MLFLOW_ALLOW_FILE_STORE: 'true' } },
+        );
+        return stdout.trim();
+    }
+
+    async exec(service: string, ...argv: string[]): Promise<string> {
+        const { stdout } = await run('docker', ['exec', `${this.project}-${service}-1`, ...argv], {
+            timeout: 60_000,
+        });
+        return stdout;
+    }
+
+    async destroy(): Promise<void> {
+        await this.compose('down', '--volumes', '--remove-orphans', '--timeout', '2').catch(
+            () => '',
+        );
+        rmSync(this.scratch, { recursive: true, force: true });
+    }
+}
