@@ -40,7 +40,12 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
 }
 
 interface JsonReport {
-    findings: { kind: string; severity: string; title: string; locations: { file: string; line: number; key?: string }[] }[];
+    findings: {
+        kind: string;
+        severity: string;
+        title: string;
+        locations: { file: string; line: number; key?: string }[];
+    }[];
 }
 
 void describe('stack-doctor on the command line', () => {
@@ -89,7 +94,9 @@ void describe('stack-doctor on the command line', () => {
     });
 
     void test('reports a compose file that does not parse, at its line', async () => {
-        const dir = workspace('bad-yaml', { 'compose.yaml': 'services:\n  mlflow:\n    image: [oops\n' });
+        const dir = workspace('bad-yaml', {
+            'compose.yaml': 'services:\n  mlflow:\n    image: [oops\n',
+        });
         const run = await cli(['diagnose', dir, '--json', '--offline', '--quiet']);
         assert.equal(run.code, 1, run.stderr);
         const report = JSON.parse(run.stdout) as JsonReport;
@@ -100,7 +107,8 @@ void describe('stack-doctor on the command line', () => {
 
     void test('reports an empty and a non-YAML meta.yaml without crashing', async () => {
         const dir = workspace('bad-meta', {
-            'mlruns/1/meta.yaml': 'artifact_location: /x\nexperiment_id: "1"\nlifecycle_stage: active\nname: e\n',
+            'mlruns/1/meta.yaml':
+                'artifact_location: /x\nexperiment_id: "1"\nlifecycle_stage: active\nname: e\n',
             'mlruns/1/0123456789abcdef0123456789abcdef/meta.yaml': '',
             'mlruns/1/fedcba9876543210fedcba9876543210/meta.yaml': 'run_id: [unclosed\n  : :\n',
         });
@@ -110,8 +118,14 @@ void describe('stack-doctor on the command line', () => {
         const files = report.findings
             .filter((f) => f.kind === 'filestore-corrupt')
             .flatMap((f) => f.locations.map((l) => l.file));
-        assert.ok(files.some((f) => f.includes('0123456789abcdef')), files.join('\n'));
-        assert.ok(files.some((f) => f.includes('fedcba9876543210')), files.join('\n'));
+        assert.ok(
+            files.some((f) => f.includes('0123456789abcdef')),
+            files.join('\n'),
+        );
+        assert.ok(
+            files.some((f) => f.includes('fedcba9876543210')),
+            files.join('\n'),
+        );
     });
 
     void test('says which Docker endpoint it tried when none answers', async () => {
@@ -119,9 +133,12 @@ void describe('stack-doctor on the command line', () => {
             'compose.yaml': 'services:\n  mlflow:\n    image: ghcr.io/mlflow/mlflow:v2.22.0\n',
         });
         const socket = path.join(scratch, 'no-such-docker.sock');
-        const run = await cli(['diagnose', dir, '--json', '--quiet', '--docker-host', `unix://${socket}`], {
-            DOCKER_HOST: `unix://${socket}`,
-        });
+        const run = await cli(
+            ['diagnose', dir, '--json', '--quiet', '--docker-host', `unix://${socket}`],
+            {
+                DOCKER_HOST: `unix://${socket}`,
+            },
+        );
         assert.equal(run.code, 1, run.stderr);
         const report = JSON.parse(run.stdout) as JsonReport;
         const docker = report.findings.find((f) => f.kind === 'docker-unreachable');
@@ -144,7 +161,16 @@ void describe('stack-doctor on the command line', () => {
         assert.equal(run.code, 0, run.stdout);
 
         const live = await cli(
-            ['diagnose', dir, '--json', '--quiet', '--timeout', '1500', '--tracking-uri', `http://127.0.0.1:${hangingPort}`],
+            [
+                'diagnose',
+                dir,
+                '--json',
+                '--quiet',
+                '--timeout',
+                '1500',
+                '--tracking-uri',
+                `http://127.0.0.1:${hangingPort}`,
+            ],
             { DOCKER_HOST: `unix://${path.join(scratch, 'none.sock')}` },
         );
         assert.ok(live.ms < 20_000, `took ${live.ms} ms`);
@@ -182,9 +208,13 @@ void describe('stack-doctor on the command line', () => {
 
         const fromSnapshot = await cli(['diagnose', '--snapshot', file, '--json', '--quiet']);
         const live = await cli(['diagnose', dir, '--json', '--offline', '--quiet']);
-        const titles = (r: Run) => (JSON.parse(r.stdout) as JsonReport).findings.map((f) => f.title).sort();
+        const titles = (r: Run) =>
+            (JSON.parse(r.stdout) as JsonReport).findings.map((f) => f.title).sort();
         assert.deepEqual(titles(fromSnapshot), titles(live));
-        assert.ok(titles(live).some((t) => /127\.0\.0\.1/.test(t)), 'the loopback binding is found');
+        assert.ok(
+            titles(live).some((t) => /127\.0\.0\.1/.test(t)),
+            'the loopback binding is found',
+        );
     });
 
     void test('refuses a snapshot file that is not one', async () => {

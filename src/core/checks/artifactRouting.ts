@@ -8,7 +8,13 @@ import { parseVersion } from '../mlflow/versions.js';
 import { isLocalArtifactUri, parseTrackingUri, resolveStorePath } from '../mlflow/trackingUri.js';
 import { replaceOnKeyLine, replaceOnLine } from './commandEdits.js';
 import { type Check, makeFinding, nearestComposeLocation } from './check.js';
-import { clientPlacement, composeService, publishedPorts } from './stackFacts.js';
+import {
+    clientPlacement,
+    composeService,
+    describeUse,
+    publishedPorts,
+    uriLocation,
+} from './stackFacts.js';
 import { serverVersionOf } from './versionParity.js';
 
 function flagLocation(snapshot: StackSnapshot, config: ServerConfig, key: string | undefined) {
@@ -210,7 +216,7 @@ function clientsBypassingServer(snapshot: StackSnapshot): Finding[] {
                     : replaceOnLine(
                           snapshot,
                           use.file,
-                          use.line,
+                          use.rawLine ?? use.line,
                           use.uri,
                           httpUri,
                           `Use the server's HTTP URI ${httpUri}`,
@@ -223,23 +229,14 @@ function clientsBypassingServer(snapshot: StackSnapshot): Finding[] {
                     evidence: [
                         use.via === 'default'
                             ? `${use.file} sets no tracking URI, so MLflow uses the local store ${storePath}.`
-                            : `${use.file}:${use.line} sets the tracking URI ${use.uri} → ${storePath}.`,
+                            : `${describeUse(use)} sets the tracking URI ${use.uri} → ${storePath}.`,
                         `"${config.service}" serves that folder: ${mount.source} is mounted at ${mount.target}.`,
                         'Two programs now write one store: the client with its own MLflow version and paths, the server with its own.',
                     ],
                     fix:
                         `Point the client at the server over HTTP (${httpUri}) and let only the server write ` +
                         `${mount.source}: records then carry the server's format, and artifacts go through the server.`,
-                    locations: [
-                        {
-                            file: use.file,
-                            line: use.line,
-                            column: use.column,
-                            endLine: use.line,
-                            endColumn: use.column + use.uri.length,
-                            key: use.uri,
-                        },
-                    ],
+                    locations: [uriLocation(snapshot, use)],
                     edits: edit ? [edit] : undefined,
                     service: config.service,
                 }),

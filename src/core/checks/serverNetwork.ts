@@ -14,6 +14,8 @@ import {
     publishedPorts,
     renderedCommand,
     serverServices,
+    describeUse,
+    uriLocation,
 } from './stackFacts.js';
 
 const LISTEN_LINE =
@@ -98,7 +100,7 @@ function portFindings(snapshot: StackSnapshot, config: ServerConfig): Finding[] 
             other.length > 0
                 ? `"${config.service}" publishes ${other.map((p) => `${p.published}->${p.target}`).join(', ')}, none to ${config.port}.`
                 : `"${config.service}" publishes no port.`,
-            ...clients.map(({ use }) => `${use.file}:${use.line} uses ${use.uri} from the host.`),
+            ...clients.map(({ use }) => `${describeUse(use)} uses ${use.uri} from the host.`),
         ];
         const at =
             nearestComposeLocation(snapshot, other[0]?.key ?? `services.${config.service}.ports`) ??
@@ -130,7 +132,7 @@ function portFindings(snapshot: StackSnapshot, config: ServerConfig): Finding[] 
         const edit = replaceOnLine(
             snapshot,
             use.file,
-            use.line,
+            use.rawLine ?? use.line,
             `:${parsed.port}`,
             `:${want}`,
             `Use port ${want}`,
@@ -141,20 +143,11 @@ function portFindings(snapshot: StackSnapshot, config: ServerConfig): Finding[] 
                 severity: 'error',
                 title: `${use.file} uses port ${parsed.port}, but the server is published on ${[...hostPorts].join(', ')}`,
                 evidence: [
-                    `${use.file}:${use.line} sets the tracking URI ${use.uri}.`,
+                    `${describeUse(use)} sets the tracking URI ${use.uri}.`,
                     `"${config.service}" maps host port ${[...hostPorts].join(', ')} to the server's port ${config.port}.`,
                 ],
                 fix: `Use http://localhost:${want} in ${use.file}.`,
-                locations: [
-                    {
-                        file: use.file,
-                        line: use.line,
-                        column: use.column,
-                        endLine: use.line,
-                        endColumn: use.column + use.uri.length,
-                        key: use.uri,
-                    },
-                ],
+                locations: [uriLocation(snapshot, use)],
                 edits: edit ? [edit] : undefined,
                 service: config.service,
             }),
@@ -210,7 +203,7 @@ function loopbackClients(snapshot: StackSnapshot): Finding[] {
         const edit = replaceOnLine(
             snapshot,
             use.file,
-            use.line,
+            use.rawLine ?? use.line,
             from,
             target,
             `Use http://${target}`,
@@ -221,20 +214,11 @@ function loopbackClients(snapshot: StackSnapshot): Finding[] {
                 severity: 'error',
                 title: `"${placement.service}" runs in a container but uses ${use.uri}`,
                 evidence: [
-                    `${use.file}:${use.line} sets the tracking URI ${use.uri}.`,
+                    `${describeUse(use)} sets the tracking URI ${use.uri}.`,
                     `That code runs in the "${placement.service}" container, where ${parsed.host} is the container itself.`,
                 ],
                 fix: `Inside the compose network, use the server's service name: http://${target}.`,
-                locations: [
-                    {
-                        file: use.file,
-                        line: use.line,
-                        column: use.column,
-                        endLine: use.line,
-                        endColumn: use.column + use.uri.length,
-                        key: use.via === 'compose-environment' ? undefined : use.uri,
-                    },
-                ],
+                locations: [uriLocation(snapshot, use)],
                 edits: edit ? [edit] : undefined,
                 service: placement.service,
             }),
@@ -255,7 +239,7 @@ function serviceNameFromHost(snapshot: StackSnapshot): Finding[] {
         const edit = replaceOnLine(
             snapshot,
             use.file,
-            use.line,
+            use.rawLine ?? use.line,
             `${parsed.host}${parsed.port !== undefined ? `:${parsed.port}` : ''}`,
             target,
             `Use http://${target}`,
@@ -266,20 +250,11 @@ function serviceNameFromHost(snapshot: StackSnapshot): Finding[] {
                 severity: 'error',
                 title: `${use.file} runs on the host but uses the service name "${parsed.host}"`,
                 evidence: [
-                    `${use.file}:${use.line} sets the tracking URI ${use.uri}.`,
+                    `${describeUse(use)} sets the tracking URI ${use.uri}.`,
                     `"${parsed.host}" is a compose service; its name resolves only inside the compose network.`,
                 ],
                 fix: `From the host, use the published port: http://${target}.`,
-                locations: [
-                    {
-                        file: use.file,
-                        line: use.line,
-                        column: use.column,
-                        endLine: use.line,
-                        endColumn: use.column + use.uri.length,
-                        key: use.uri,
-                    },
-                ],
+                locations: [uriLocation(snapshot, use)],
                 edits: edit ? [edit] : undefined,
                 service: parsed.host,
             }),

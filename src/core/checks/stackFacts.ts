@@ -3,6 +3,7 @@
 
 import type {
     ComposeService,
+    FindingLocation,
     ContainerFacts,
     ServerConfig,
     ServerProbe,
@@ -114,4 +115,30 @@ export function renderedCommand(snapshot: StackSnapshot, service: string): strin
 /** Log lines of a service's container that match, newest last. */
 export function logLines(snapshot: StackSnapshot, service: string, pattern: RegExp): string[] {
     return (containerOf(snapshot, service)?.logTail ?? []).filter((line) => pattern.test(line));
+}
+
+/**
+ * Where a tracking URI is written, as a location in the file itself: for a notebook the line of
+ * the raw `.ipynb` (what an editor opening the file shows), narrowed to the URI's own text.
+ */
+export function uriLocation(snapshot: StackSnapshot, use: TrackingUriUse): FindingLocation {
+    const line = use.rawLine ?? use.line;
+    const text = snapshot.files?.[use.file]?.split('\n')[line - 1];
+    const at = text?.indexOf(use.uri) ?? -1;
+    const column = at >= 0 ? at + 1 : (use.rawColumn ?? use.column);
+    return {
+        file: use.file,
+        line,
+        column,
+        endLine: line,
+        endColumn: column + use.uri.length,
+        key: use.via === 'compose-environment' ? undefined : use.uri,
+    };
+}
+
+/** "notebooks/train.ipynb cell 2, line 7" or "train.py:7", for evidence. */
+export function describeUse(use: TrackingUriUse): string {
+    return use.cell !== undefined
+        ? `${use.file} (cell ${use.cell + 1}, line ${use.line})`
+        : `${use.file}:${use.line}`;
 }

@@ -86,9 +86,14 @@ function clientVersions(snapshot: StackSnapshot): ClientVersion[] {
     return top >= SOURCE_TRUST.interpreter ? all.filter((v) => v.source === 'interpreter') : all;
 }
 
-function clientLocation(v: ClientVersion): FindingLocation | undefined {
+function clientLocation(snapshot: StackSnapshot, v: ClientVersion): FindingLocation | undefined {
     if (!v.file || v.line === undefined) return undefined;
-    return { file: v.file, line: v.line, column: 1, endLine: v.line, endColumn: 1, key: 'mlflow' };
+    const line = v.rawLine ?? v.line;
+    const text = snapshot.files?.[v.file]?.split('\n')[line - 1] ?? '';
+    const at = v.spec ? text.indexOf(v.spec) : -1;
+    const column = at >= 0 ? at + 1 : 1;
+    const length = at >= 0 && v.spec ? v.spec.length : text.length;
+    return { file: v.file, line, column, endLine: line, endColumn: column + length, key: 'mlflow' };
 }
 
 function describeClient(v: ClientVersion): string {
@@ -139,7 +144,7 @@ export const versionParityCheck: Check = {
                 if (!client.version) continue;
                 const verdict = compatibility(client.version, server.version);
                 if (verdict.severity === 'info') continue;
-                const at = [server.location, clientLocation(client)].filter(
+                const at = [server.location, clientLocation(snapshot, client)].filter(
                     (l): l is FindingLocation => l !== undefined,
                 );
                 findings.push(
