@@ -52,7 +52,7 @@ const built = files.map((file) => path.join(outdir, file.replace(/\.ts$/, '.js')
 const result = spawnSync(
     process.execPath,
     ['--enable-source-maps', '--test', '--test-reporter=spec', ...passThrough, ...built],
-    { stdio: 'inherit' },
+    { stdio: 'inherit', env: { ...process.env, STACK_DOCTOR_REPO: process.cwd() } },
 );
 cleanUp();
 process.exit(result.status ?? 1);

@@ -32,7 +32,7 @@ run_logged() {
   if (( rc != 0 )); then
     printf '[%s] command failed (exit %d): %s\n[%s] last lines of %s:\n' \
       "$sd_name" "$rc" "$*" "$sd_name" "$logf" >&2
-    tail -n 25 "$logf" | sed 's/^/    /' >&2
+    tail -n "${STACK_DOCTOR_TAIL:-12}" "$logf" | sed 's/^/    /' >&2
   fi
   return "$rc"
 }

@@ -24,10 +24,12 @@ pyver="$("$SD_HOST_PYTHON" -c 'import sys;print("%d.%d" % sys.version_info[:2])'
 [[ $pyver == 3.11 ]] || die "$SD_HOST_PYTHON is Python $pyver; the cached wheels are for 3.11 (set STACK_DOCTOR_PYTHON)"
 
 venv_version() { "$1/bin/python" -c 'import mlflow; print(mlflow.__version__)' 2>/dev/null; }
+# cheap check for reuse (importing mlflow takes seconds); the import is verified at creation
+venv_dist_version() { "$1/bin/python" -c 'import importlib.metadata as m; print(m.version("mlflow"))' 2>/dev/null; }
 
 for v in "${versions[@]}"; do
   venv="$SD_CACHE/venvs/mlflow-$v"
-  if (( RECREATE == 0 )) && [[ -f "$venv/.complete" ]] && [[ "$(venv_version "$venv")" == "$v" ]]; then
+  if (( RECREATE == 0 )) && [[ -f "$venv/.complete" ]] && [[ "$(venv_dist_version "$venv")" == "$v" ]]; then
     log "venv mlflow-$v: reused $venv (mlflow $v)"
     continue
   fi

@@ -10,6 +10,7 @@ Options:
   --json                 print {"findings": [...]} instead of the report
   --markdown             print the report as Markdown
   --snapshot FILE        diagnose a saved snapshot instead of the live stack
+  --context FILE         recorded live facts (a case's context.json) in place of live probes
   --timeout MS           per-probe timeout (default 4000)
   --no-write             do not write sync-probe sentinels into bind mounts
   --no-exec              do not run read-only commands inside containers
@@ -27,6 +28,7 @@ export interface CliArgs {
     folder: string;
     format: 'text' | 'json' | 'markdown';
     snapshot?: string;
+    context?: string;
     output?: string;
     quiet: boolean;
     options: Omit<DiagnoseOptions, 'folder'>;
@@ -72,6 +74,9 @@ export function parseArgs(argv: string[]): CliArgs {
                 break;
             case '--snapshot':
                 args.snapshot = value(arg);
+                break;
+            case '--context':
+                args.context = value(arg);
                 break;
             case '--timeout': {
                 const ms = Number(value(arg));

@@ -9,6 +9,7 @@ import {
     gatherSnapshot,
     type DiagnoseOptions,
 } from '../core/diagnose.js';
+import { parseContext } from '../core/recordedFacts.js';
 import { redactSnapshot } from '../core/snapshotFile.js';
 import { renderMarkdown, renderText, reportJson } from '../core/report.js';
 import { type CliArgs, parseArgs, USAGE, UsageError } from './args.js';
@@ -50,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
         : (message: string) => process.stderr.write(`stack-doctor: ${message}\n`);
     try {
         const options: DiagnoseOptions = { ...args.options, folder, progress };
+        if (args.context)
+            options.context = parseContext(readJsonFile(args.context, 'context file'));
 
         if (args.command === 'snapshot') {
             const snapshot = redactSnapshot(await gatherSnapshot(options));

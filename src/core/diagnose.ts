@@ -32,6 +32,7 @@ import type {
     StackSnapshot,
 } from './model.js';
 import { rankFindings } from './rank.js';
+import { applyContext, contextEnv, type RecordedContext } from './recordedFacts.js';
 import { makeReport, type Report } from './report.js';
 import { loadSnapshot } from './snapshotFile.js';
 import { scanWorkspace } from './workspace/index.js';
@@ -53,6 +54,11 @@ export interface DiagnoseOptions {
     probeRemote?: boolean;
     pythonPath?: string;
     progress?: (message: string) => void;
+    /**
+     * Recorded live facts (a case's context.json) in place of live probes: files are read, Docker
+     * and HTTP are not asked, and Compose interpolation sees only the recorded shell variables.
+     */
+    context?: RecordedContext;
 }
 
 export const CHECKS: Check[] = [
@@ -248,7 +254,8 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
     const folder = path.resolve(options.folder);
     const stat = await fs.stat(folder).catch(() => undefined);
     if (!stat?.isDirectory()) throw new Error(`${folder} is not a folder`);
-    const env = options.env ?? process.env;
+    if (options.context) options = { ...options, offline: true };
+    const env = options.context ? contextEnv(options.context) : (options.env ?? process.env);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const progress = options.progress ?? (() => undefined);
 
@@ -347,10 +354,11 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
                 detail: 'exec in containers is off',
             });
         }
-    } else {
+    } else if (!options.context) {
         snapshot.probes.push({ probe: 'docker', status: 'skipped', detail: 'offline' });
     }
 
+    if (options.context) applyContext(snapshot, options.context);
     await keepEditableFiles(snapshot);
     return snapshot;
 }

@@ -249,6 +249,8 @@ export interface DockerFacts {
     engineVersion?: string;
     apiVersion?: string;
     containers: ContainerFacts[];
+    /** True when the facts were recorded (a context file), not read from a live engine. */
+    recorded?: boolean;
 }
 
 export type MountSyncVerdict =
@@ -323,6 +325,8 @@ export interface ServerProbe {
     runs?: HttpObservation;
     /** `GET /api/2.0/mlflow/logged-models/search` or similar 3.x-only routes. */
     loggedModels?: HttpObservation;
+    /** Other requests observed (recorded ones the fields above do not name). */
+    other?: HttpObservation[];
     serverVersion?: string;
     experimentList?: { id: string; name: string; artifactLocation: string }[];
     runArtifactUris?: { runId: string; artifactUri: string }[];
@@ -513,4 +517,11 @@ export interface StackSnapshot {
      * scripts), keyed by relative path, so edits can be planned from a saved snapshot too.
      */
     files?: Record<string, string>;
+    /** Facts from a context file that have no live counterpart in the snapshot. */
+    recorded?: {
+        /** Output of commands that are not containers (`mlflow run`, `docker run`). */
+        commandLogs: Record<string, string[]>;
+        exec: { where: string; command: string; stdout: string }[];
+        hostStat: { path: string; uid: number; gid: number; mode: string }[];
+    };
 }

@@ -15,22 +15,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { REPO } from '../support/paths.js';
 
 const run = promisify(execFile);
 
-export const REPO = path.resolve(__dirname, '../../..').endsWith('main')
-    ? path.resolve(__dirname, '../../..')
-    : findRepo(__dirname);
-
-function findRepo(from: string): string {
-    let dir = from;
-    while (!existsSync(path.join(dir, 'package.json')) || !existsSync(path.join(dir, 'examples'))) {
-        const up = path.dirname(dir);
-        if (up === dir) throw new Error(`cannot find the repository above ${from}`);
-        dir = up;
-    }
-    return dir;
-}
+export { REPO };
 
 export const CACHE =
     process.env.STACK_DOCTOR_CACHE ?? path.join(os.homedir(), '.cache', 'stack-doctor');
