@@ -53,16 +53,19 @@ for _ in $(seq 1 90); do
 done
 
 say "Fault 2: the MLflow 3 notebook writes ./mlruns directly; the 2.22.0 server now answers 500"
-"$demo/.venv/bin/python" scripts/run-notebook.py "$demo/notebooks/train.ipynb"
+"$demo/.venv/bin/python" scripts/run-notebook.py "$demo/notebooks/train.ipynb" >&2
+experiment="$(curl -s "http://127.0.0.1:$MLFLOW_PORT/api/2.0/mlflow/experiments/get-by-name?experiment_name=churn" \
+    | sed -n 's/.*"experiment_id": *"\([0-9]*\)".*/\1/p')"
 code="$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-    -d '{"experiment_ids":["0"],"max_results":1}' "http://127.0.0.1:$MLFLOW_PORT/api/2.0/mlflow/runs/search" || true)"
-echo "  POST /api/2.0/mlflow/runs/search on experiment 0 → HTTP $code" >&2
+    -d "{\"experiment_ids\":[\"$experiment\"],\"max_results\":10}" \
+    "http://127.0.0.1:$MLFLOW_PORT/api/2.0/mlflow/runs/search" || true)"
+echo "  POST /api/2.0/mlflow/runs/search on experiment churn ($experiment) → HTTP $code" >&2
 
 say "Fault 3: the host folder behind ./mlruns is replaced; the container keeps the old one"
 # What a sync client or a Windows host does to a bind-mounted folder: new folder, same contents.
 mv "$demo/mlruns" "$demo/mlruns.replaced"
 cp -a "$demo/mlruns.replaced" "$demo/mlruns"
-"$demo/.venv/bin/python" scripts/run-notebook.py "$demo/notebooks/train.ipynb"
+"$demo/.venv/bin/python" scripts/run-notebook.py "$demo/notebooks/train.ipynb" >&2
 
 say "Diagnosis"
 set +e

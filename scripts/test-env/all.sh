@@ -7,6 +7,7 @@
 #   all.sh --v1           also install Debian's docker-compose v1
 # Prints the time each step took; a second run takes seconds.
 set -euo pipefail
+# shellcheck source=scripts/test-env/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WITH_V1=0

@@ -11,6 +11,7 @@
 #                                  from the Go module proxy); if it cannot be had, the newest
 #                                  compose version the installed Go can build is used instead
 set -euo pipefail
+# shellcheck source=scripts/test-env/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MODULE="github.com/docker/compose/v5"

@@ -5,6 +5,7 @@
 #   dockerd.sh status   say whether the engine answers and who started it
 # Env: STACK_DOCTOR_DOCKERD_TIMEOUT (seconds to wait for readiness, default 60)
 set -euo pipefail
+# shellcheck source=scripts/test-env/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PIDFILE="$SD_CACHE/dockerd.pid"
@@ -76,8 +77,7 @@ cmd_stop() {
   fi
   log "stopping dockerd pid $pid"
   kill -TERM "$pid"
-  local i
-  for i in $(seq 1 120); do
+  for _ in $(seq 1 120); do
     [[ -d "/proc/$pid" ]] || break
     sleep 0.25
   done

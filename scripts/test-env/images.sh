@@ -9,8 +9,9 @@
 #                                 falling back to the local build
 #   STACK_DOCTOR_PULL_TIMEOUT     seconds for that pull (default 15)
 #   STACK_DOCTOR_DEBIAN_MIRROR    mirror for debootstrap (default: the host's apt source)
-#   STACK_DOCTOR_MLFLOW_VERSIONS  default "2.22.0 2.22.5 3.18.0"
+#   STACK_DOCTOR_MLFLOW_VERSIONS  default "2.22.0 2.22.5 3.17.2" (3.18.0 is not installable from PyPI)
 set -euo pipefail
+# shellcheck source=scripts/test-env/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BUSYBOX_TAG="stack-doctor/busybox:1"
@@ -29,7 +30,9 @@ try_registry() {
   local plog="$SD_LOGS/pull-${tag//[\/:]/_}.log" rc=0
   timeout --kill-after=5 "$t" docker pull "$official" >"$plog" 2>&1 || rc=$?
   if (( rc != 0 )); then
-    log "$tag: pull of $official failed ($( (( rc == 124 )) && echo "timed out after ${t}s" || tail -n 1 "$plog" | cut -c1-160)); falling back to the local build"
+    local why; why="$(tail -n 1 "$plog" | cut -c1-160)"
+    (( rc == 124 )) && why="timed out after ${t}s"
+    log "$tag: pull of $official failed ($why); falling back to the local build"
     return 1
   fi
   printf 'FROM %s\nLABEL org.stack-doctor.test="1" org.stack-doctor.source="%s"\n' "$official" "$official" \

@@ -6,11 +6,14 @@
 SD_CACHE="${STACK_DOCTOR_CACHE:-$HOME/.cache/stack-doctor}"
 SD_LOGS="$SD_CACHE/logs"
 SD_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck disable=SC2034  # used by the scripts that source this file
 SD_REPO="$(cd "$SD_HERE/../.." && pwd)"
 # 2.22.0: last 2.x with the runs/search run_uuid TypeError (fixed in 2.22.1); 2.22.5: newest 2.x;
 # 3.17.2: newest 3.x that PyPI can install (3.18.0 pins mlflow-tracing==3.18.0, which PyPI
 # does not serve: its newest is 3.17.2).
+# shellcheck disable=SC2034
 SD_MLFLOW_VERSIONS="${STACK_DOCTOR_MLFLOW_VERSIONS:-2.22.0 2.22.5 3.17.2}"
+# shellcheck disable=SC2034
 SD_LABEL="org.stack-doctor.test=1"
 mkdir -p "$SD_CACHE" "$SD_LOGS"
 
@@ -73,7 +76,7 @@ wheels_for() {
   if [[ ! -f "$dir/.complete" ]]; then
     log "wheels mlflow==$v: downloading from PyPI into $dir"
     # PIP_FIND_LINKS from the environment would let pip pick up unrelated local files
-    PIP_FIND_LINKS= run_logged "pip-download-$v" "$SD_HOST_PYTHON" -m pip download \
+    PIP_FIND_LINKS='' run_logged "pip-download-$v" "$SD_HOST_PYTHON" -m pip download \
       --disable-pip-version-check \
       --python-version 3.11 --implementation cp --abi cp311 \
       --platform manylinux_2_36_x86_64 --platform manylinux_2_34_x86_64 \
@@ -100,6 +103,6 @@ time_step() {
   "$@" || rc=$?
   t1=$(date +%s.%N)
   printf '[%s] step %-8s %s in %.1fs\n' "$sd_name" "$name" \
-    "$([[ $rc == 0 ]] && echo done || echo "FAILED(exit $rc)")" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" >&2
+    "$([[ $rc == 0 ]] && echo "done" || echo "FAILED(exit $rc)")" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" >&2
   return "$rc"
 }

@@ -7,6 +7,7 @@
 # Env: STACK_DOCTOR_PYTHON  interpreter for the venvs (default python3; must be CPython 3.11,
 #                           the wheels are cp311 manylinux x86_64)
 set -euo pipefail
+# shellcheck source=scripts/test-env/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 RECREATE=0
@@ -37,7 +38,7 @@ for v in "${versions[@]}"; do
   rm -rf "$venv"; mkdir -p "$(dirname "$venv")"
   log "venv mlflow-$v: creating $venv and installing from $wheels"
   run_logged "venv-$v" "$SD_HOST_PYTHON" -m venv "$venv" || die "python -m venv $venv failed"
-  PIP_FIND_LINKS= run_logged "venv-install-$v" "$venv/bin/python" -m pip install \
+  PIP_FIND_LINKS='' run_logged "venv-install-$v" "$venv/bin/python" -m pip install \
     --disable-pip-version-check --no-cache-dir --no-index --find-links "$wheels" "mlflow==$v" \
     || die "pip install mlflow==$v into $venv failed (see $SD_LOGS/venv-install-$v.log)"
   got="$(venv_version "$venv")" || die "$venv: 'import mlflow' fails"

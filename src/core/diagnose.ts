@@ -9,11 +9,16 @@ import { artifactRoutingCheck } from './checks/artifactRouting.js';
 import type { Check } from './checks/check.js';
 import { containerStateCheck } from './checks/containerState.js';
 import { fileStoreCheck } from './checks/fileStore.js';
+import { imageContentsCheck } from './checks/imageContents.js';
 import { mountSyncCheck } from './checks/mountSync.js';
+import { mountPathsCheck } from './checks/mountPaths.js';
+import { mountPermissionsCheck } from './checks/mountPermissions.js';
+import { s3ClientConfigCheck } from './checks/s3ClientConfig.js';
 import { serverNetworkCheck } from './checks/serverNetwork.js';
 import { serverResponsesCheck } from './checks/serverResponses.js';
 import { startupOrderCheck } from './checks/startupOrder.js';
 import { versionParityCheck } from './checks/versionParity.js';
+import { serverFlagsCheck } from './checks/serverFlags.js';
 import { composeProblemsCheck, dockerReachabilityCheck } from './checks/gatherProblems.js';
 import { loadComposeProject } from './compose/index.js';
 import { openDocker } from './docker/engine.js';
@@ -21,6 +26,8 @@ import { MountSyncProbe } from './docker/mountSync.js';
 import { findFileStores, readFileStore } from './filestore/index.js';
 import { probeServer } from './mlflow/probe.js';
 import { findServerConfigs, serverConfigFromContainer } from './mlflow/serverConfig.js';
+import { findWrittenServerConfigs } from './mlflow/dockerRunConfig.js';
+import { readStackFiles } from './workspace/stackFiles.js';
 import { isLoopbackHost, parseTrackingUri } from './mlflow/trackingUri.js';
 import type {
     ContainerFacts,
@@ -68,10 +75,15 @@ export const CHECKS: Check[] = [
     serverNetworkCheck,
     serverResponsesCheck,
     startupOrderCheck,
+    imageContentsCheck,
     versionParityCheck,
+    serverFlagsCheck,
     artifactRoutingCheck,
     fileStoreCheck,
     mountSyncCheck,
+    mountPathsCheck,
+    mountPermissionsCheck,
+    s3ClientConfigCheck,
 ];
 
 const DEFAULT_TIMEOUT_MS = 4000;
@@ -129,7 +141,11 @@ function serverTargets(
                 .map((p) => ({
                     hostIp: p.hostIp ?? '',
                     hostPort: Number(p.published?.split('-')[0]),
-                })) ?? [];
+                })) ??
+            config.written?.ports
+                ?.filter((p) => p.containerPort === config.port)
+                .map((p) => ({ hostIp: p.hostIp ?? '', hostPort: p.hostPort })) ??
+            [];
         // A running container publishes what it publishes; otherwise the compose file says what
         // the port will be, and probing it tells "refused" from "something else answers there".
         const ports = container ? livePorts : composePorts;
@@ -189,6 +205,10 @@ async function keepEditableFiles(snapshot: StackSnapshot): Promise<void> {
         wanted.add(path.join(context, service.build.dockerfile ?? 'Dockerfile'));
     }
     wanted.add('Dockerfile');
+    // MLflow Projects and the `docker run` lines a user types hold mount paths too.
+    wanted.add('MLproject');
+    const top = await fs.readdir(snapshot.folder).catch(() => [] as string[]);
+    for (const name of top) if (/\.(sh|ps1|bat|cmd)$/i.test(name)) wanted.add(name);
     const files: Record<string, string> = {};
     await Promise.all(
         [...wanted].map(async (rel) => {
@@ -289,6 +309,15 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
         snapshot.composeProblems = loaded.problems;
     }
     if (snapshot.compose) snapshot.serverConfigs = findServerConfigs(snapshot.compose);
+    // Dockerfiles, `docker run` scripts and proxy configs: servers started outside compose.
+    const stackFiles =
+        (await timed(snapshot.probes, 'stack files', () => readStackFiles(folder, timeoutMs))) ??
+        {};
+    snapshot.serverConfigs.push(
+        ...findWrittenServerConfigs(stackFiles, folder, snapshot.compose).filter(
+            (c) => !snapshot.serverConfigs.some((known) => known.service === c.service),
+        ),
+    );
 
     progress(
         options.offline ? 'reading workspace files' : 'asking Docker and reading workspace files',
@@ -360,6 +389,7 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
 
     if (options.context) applyContext(snapshot, options.context);
     await keepEditableFiles(snapshot);
+    snapshot.files = { ...stackFiles, ...snapshot.files };
     return snapshot;
 }
 

@@ -367,6 +367,27 @@ export interface ServerConfig {
     >;
     /** The image tag's or pip pin's MLflow version, when one is written down. */
     declaredVersion?: { version: string; file: string; key?: string; line?: number };
+    /** For a server no compose file describes: where its command is written. */
+    written?: WrittenServerCommand;
+}
+
+/**
+ * A server command written outside compose: a Dockerfile's CMD or ENTRYPOINT, or a `docker run`
+ * line in a script. The range covers the whole instruction or command line.
+ */
+export interface WrittenServerCommand extends SourceRange {
+    /** `CMD` or `ENTRYPOINT` for a Dockerfile; for a script, the text of the command's first line. */
+    key: string;
+    /** `exec` for a JSON-array Dockerfile instruction, `shell` for everything else. */
+    form: 'exec' | 'shell';
+    /** Ports the `docker run` line publishes (`-p 5000:5000`). */
+    ports?: { hostIp?: string; hostPort: number; containerPort: number; protocol: string }[];
+    /** The `docker run` line that starts the image, when the command itself is in a Dockerfile. */
+    runAt?: SourceRange & { key: string };
+    /** The image the `docker run` line starts, or the Dockerfile's base image. */
+    image?: string;
+    /** Packages `pip install`ed in the Dockerfile or before the server in the same script. */
+    pipPackages?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ const RULES: CausalRule[] = [
     { cause: 'port-mapping', effect: 'server-unreachable', scope: 'any' },
     { cause: 'not-mlflow', effect: 'server-unreachable', scope: 'any' },
     { cause: 'startup-order', effect: 'server-unreachable', scope: 'service' },
+    // A job that ran too early and died of it.
+    { cause: 'startup-order', effect: 'container-state', scope: 'service' },
     { cause: 'filestore-corrupt', effect: 'server-error', scope: 'any' },
     {
         cause: 'version-mismatch',
@@ -39,12 +41,6 @@ const RULES: CausalRule[] = [
         effect: 'filestore-corrupt',
         scope: 'any',
         when: (c, e) => c.id.endsWith(':bypass') && mentions(e, RUN_UUID),
-    },
-    {
-        cause: 'mount-sync',
-        effect: 'artifact-routing',
-        scope: 'service',
-        when: (_c, e) => !e.id.endsWith(':bypass'),
     },
     { cause: 'host-header', effect: 'server-error', scope: 'service' },
 ];
@@ -127,6 +123,18 @@ export function rankFindings(input: Finding[]): Finding[] {
     }
     for (const f of findings) {
         f.causes = f.causes.filter((id) => byId.get(id)?.causedBy.includes(f.id));
+    }
+
+    // Keep only direct links: when A causes B and B causes C, A's own link to C says nothing new.
+    for (const f of findings) {
+        const via = new Set(f.causes.flatMap((id) => byId.get(id)?.causes ?? []));
+        const direct = f.causes.filter((id) => !via.has(id));
+        for (const id of f.causes) {
+            if (direct.includes(id)) continue;
+            const effect = byId.get(id);
+            if (effect) effect.causedBy = effect.causedBy.filter((c) => c !== f.id);
+        }
+        f.causes = direct;
     }
 
     // A cause is at least as severe as anything it leads to.

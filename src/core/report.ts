@@ -120,7 +120,13 @@ export function renderText(report: Report, options: { color?: boolean } = {}): s
         for (const id of f.causes ?? []) {
             const effect = byId.get(id);
             if (!effect) continue;
-            out.push(`${'    '.repeat(depth + 1)}${style.dim('└ which causes:')}`);
+            const indent = '    '.repeat(depth + 1);
+            if (shown.has(effect.id)) {
+                // Already shown under another cause: say so instead of printing it twice.
+                out.push(`${indent}${style.dim(`└ also causes: ${effect.title} (above)`)}`);
+                continue;
+            }
+            out.push(`${indent}${style.dim('└ which causes:')}`);
             renderTree(effect, depth + 1);
         }
     };

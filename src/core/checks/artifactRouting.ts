@@ -5,9 +5,14 @@
 import path from 'node:path';
 import type { Finding, FindingLocation, ServerConfig, StackSnapshot } from '../model.js';
 import { parseVersion } from '../mlflow/versions.js';
-import { isLocalArtifactUri, parseTrackingUri, resolveStorePath } from '../mlflow/trackingUri.js';
+import {
+    isLocalArtifactUri,
+    isLoopbackHost,
+    parseTrackingUri,
+    resolveStorePath,
+} from '../mlflow/trackingUri.js';
 import { replaceOnKeyLine, replaceOnLine } from './commandEdits.js';
-import { type Check, makeFinding, nearestComposeLocation } from './check.js';
+import { type Check, makeFinding, nearestComposeLocation, serverFieldLocation } from './check.js';
 import {
     clientPlacement,
     composeService,
@@ -15,10 +20,11 @@ import {
     publishedPorts,
     uriLocation,
 } from './stackFacts.js';
+import { hostPathSeenInside } from './mountPaths.js';
 import { serverVersionOf } from './versionParity.js';
 
 function flagLocation(snapshot: StackSnapshot, config: ServerConfig, key: string | undefined) {
-    const at = nearestComposeLocation(snapshot, key ?? `services.${config.service}.command`);
+    const at = key ? nearestComposeLocation(snapshot, key) : serverFieldLocation(snapshot, config);
     return at ? [at] : [];
 }
 
@@ -86,19 +92,34 @@ function localRootFinding(snapshot: StackSnapshot, config: ServerConfig): Findin
             `${root.uri} is relative: the server records it resolved against its own working directory, which means nothing to the client.`,
         );
     }
-    const destination = parseTrackingUri(root.uri).path ?? root.uri;
+    // A host path given to a server in a container: the server's own name for that folder is
+    // the mount target, and that is what --artifacts-destination needs.
+    const hostView = hostPathSeenInside(snapshot, config.service, root.uri);
+    if (hostView) {
+        evidence.push(
+            `${hostView.hostPath} is a host path: inside "${config.service}" the folder is mounted at ${hostView.target}, so the server knows it as ${hostView.containerPath}.`,
+        );
+    }
+    const destination = hostView?.containerPath ?? parseTrackingUri(root.uri).path ?? root.uri;
     // Renaming the flag keeps its value and its place: the path becomes where the server itself
     // stores proxied artifacts, and new experiments get mlflow-artifacts:/.
-    const serveEdit =
-        root.from === 'flag'
-            ? replaceOnKeyLine(
-                  snapshot,
-                  config.keys.defaultArtifactRoot ?? `services.${config.service}.command`,
-                  '--default-artifact-root',
-                  '--artifacts-destination',
-                  'Serve artifacts through the server (--artifacts-destination)',
-              )
-            : undefined;
+    const serveEdit = hostView
+        ? replaceOnKeyLine(
+              snapshot,
+              config.keys.defaultArtifactRoot ?? `services.${config.service}.command`,
+              `--default-artifact-root ${root.uri}`,
+              `--artifacts-destination ${destination}`,
+              `Serve artifacts through the server (--artifacts-destination ${destination})`,
+          )
+        : root.from === 'flag'
+          ? replaceOnKeyLine(
+                snapshot,
+                config.keys.defaultArtifactRoot ?? `services.${config.service}.command`,
+                '--default-artifact-root',
+                '--artifacts-destination',
+                'Serve artifacts through the server (--artifacts-destination)',
+            )
+          : undefined;
     return makeFinding(`${config.service}:local-artifact-root`, {
         kind: 'artifact-routing',
         severity: 'error',
@@ -155,32 +176,244 @@ function proxyWithoutDestination(
     });
 }
 
-/** Experiments recorded with a local artifact location keep it after the flags change. */
-function localExperimentLocations(snapshot: StackSnapshot, config: ServerConfig): Finding[] {
+/**
+ * Experiments keep the artifact location they were created with: compare each recorded one
+ * (FileStore meta.yaml, or the live experiment list) with what the server does now.
+ */
+function experimentLocationFindings(
+    snapshot: StackSnapshot,
+    config: ServerConfig,
+    localRoot: boolean,
+): Finding[] {
+    const recorded = [
+        ...snapshot.fileStores
+            .filter((store) => store.mountedBy.some((m) => m.service === config.service))
+            .flatMap((store) => store.experimentLocations ?? []),
+        ...snapshot.servers
+            .filter((p) => p.service === config.service)
+            .flatMap((p) =>
+                (p.experimentList ?? []).map((e) => ({
+                    id: e.id,
+                    name: e.name,
+                    file: undefined,
+                    artifactLocation: e.artifactLocation,
+                    line: undefined,
+                })),
+            ),
+    ];
+    const serving = servesArtifacts(snapshot, config);
     const findings: Finding[] = [];
-    for (const store of snapshot.fileStores) {
-        if (!store.mountedBy.some((m) => m.service === config.service)) continue;
-        for (const exp of store.experimentLocations ?? []) {
-            if (!exp.artifactLocation || !isLocalArtifactUri(exp.artifactLocation)) continue;
-            const line = exp.line ?? 1;
-            const at: FindingLocation = {
-                file: exp.file,
-                line,
-                column: 1,
-                endLine: line,
-                endColumn: 1,
-                key: 'artifact_location',
-            };
+    const seen = new Set<string>();
+    for (const exp of recorded) {
+        const location = exp.artifactLocation;
+        if (!location || seen.has(exp.id)) continue;
+        seen.add(exp.id);
+        const line = exp.line ?? 1;
+        const at: FindingLocation[] = exp.file
+            ? [
+                  {
+                      file: exp.file,
+                      line,
+                      column: 1,
+                      endLine: line,
+                      endColumn: 1,
+                      key: 'artifact_location',
+                  },
+              ]
+            : flagLocation(snapshot, config, undefined);
+        const where = exp.file
+            ? `${exp.file} records artifact_location: ${location}`
+            : `The server lists experiment ${exp.id} with artifact_location ${location}`;
+        const subject = exp.file ?? `${config.service}:experiment:${exp.id}`;
+
+        if (isLocalArtifactUri(location)) {
+            if (!localRoot && clientsShareMount(snapshot, config, location)) continue;
+            if (!localRoot && !snapshot.workspace.trackingUris.length) continue;
             findings.push(
-                makeFinding(`${exp.file}:artifact_location`, {
+                makeFinding(`${subject}:artifact_location`, {
                     kind: 'artifact-routing',
                     severity: 'warning',
-                    title: `Experiment ${exp.name ?? exp.id} stores artifacts at ${exp.artifactLocation}, a local path`,
-                    evidence: [`${exp.file} records artifact_location: ${exp.artifactLocation}`],
+                    title: localRoot
+                        ? `Experiment ${exp.name ?? exp.id} stores artifacts at ${location}, a local path`
+                        : `Experiment ${exp.name ?? exp.id} still stores artifacts at ${location}, from before the server's current flags`,
+                    evidence: [
+                        where,
+                        ...(localRoot
+                            ? []
+                            : [
+                                  `"${config.service}" now ${serving ? 'serves artifacts' : `uses ${config.defaultArtifactRoot ?? 'another root'}`}, but that only applies to new experiments.`,
+                              ]),
+                        'Runs in it get artifact URIs under that path, and each client writes them to its own disk.',
+                    ],
                     fix:
                         'Changing the server flags does not move existing experiments: after switching to ' +
                         '--serve-artifacts, create a new experiment (or move the runs) so clients get an mlflow-artifacts:/ location.',
-                    locations: [at],
+                    locations: at,
+                    service: config.service,
+                }),
+            );
+        } else if (/^mlflow-artifacts:/i.test(location) && !serving) {
+            findings.push(
+                makeFinding(`${subject}:artifact_location:no-serve`, {
+                    kind: 'artifact-routing',
+                    severity: 'error',
+                    title: `Experiment ${exp.name ?? exp.id} uses ${location}, but the server does not serve artifacts`,
+                    evidence: [
+                        where,
+                        `"${config.service}" runs with artifact serving off, so every mlflow-artifacts request gets a 503 ("Endpoint ... disabled due to the mlflow server running with --no-serve-artifacts").`,
+                    ],
+                    fix: 'Turn serving back on (--serve-artifacts, the default since 2.0) with --artifacts-destination where the artifacts are stored.',
+                    locations: at,
+                    service: config.service,
+                }),
+            );
+        }
+    }
+    return findings;
+}
+
+/** Roots that name the proxy while proxying is off, and a destination that is then ignored. */
+function servingContradictions(snapshot: StackSnapshot, config: ServerConfig): Finding[] {
+    if (servesArtifacts(snapshot, config)) return [];
+    const findings: Finding[] = [];
+    const root = config.defaultArtifactRoot;
+    if (root && /^mlflow-artifacts:/i.test(root)) {
+        findings.push(
+            makeFinding(`${config.service}:proxy-root-without-serving`, {
+                kind: 'artifact-routing',
+                severity: 'error',
+                title: `--default-artifact-root ${root} needs artifact serving, which is off`,
+                evidence: [
+                    `"${config.service}" gives new runs ${root} URIs, which clients send to the server's /api/2.0/mlflow-artifacts routes.`,
+                    'Artifact serving is off, so those routes answer 503: every artifact upload and download fails.',
+                ],
+                fix: 'Replace --no-serve-artifacts with --serve-artifacts and give --artifacts-destination the folder or bucket where the server stores artifacts.',
+                locations: flagLocation(
+                    snapshot,
+                    config,
+                    config.keys.serveArtifacts ?? config.keys.defaultArtifactRoot,
+                ),
+                edits: [
+                    replaceOnKeyLine(
+                        snapshot,
+                        config.keys.serveArtifacts ?? `services.${config.service}.command`,
+                        '--no-serve-artifacts',
+                        '--serve-artifacts',
+                        'Turn artifact serving on',
+                    ),
+                ].filter((e): e is NonNullable<typeof e> => e !== undefined),
+                service: config.service,
+            }),
+        );
+    }
+    if (config.artifactsDestination && !config.artifactsOnly) {
+        findings.push(
+            makeFinding(`${config.service}:destination-ignored`, {
+                kind: 'artifact-routing',
+                severity: 'warning',
+                title: `--artifacts-destination ${config.artifactsDestination} is ignored: artifact serving is off`,
+                evidence: [
+                    `"${config.service}" gives --artifacts-destination ${config.artifactsDestination} but does not serve artifacts.`,
+                    `New experiments get ${config.defaultArtifactRoot ?? 'the backend path (or ./mlruns)'} instead, and clients write there themselves.`,
+                ],
+                fix: 'Drop --no-serve-artifacts (serving is the default since 2.0) so the destination is used, or remove the destination.',
+                locations: flagLocation(snapshot, config, config.keys.artifactsDestination),
+                service: config.service,
+            }),
+        );
+    }
+    return findings;
+}
+
+/**
+ * A tracking server whose root is another server's proxy URL (`http://artifacts:5500/api/2.0/
+ * mlflow-artifacts/artifacts`): clients open that URL themselves, so it has to be an artifact
+ * route of a serving server and resolvable from every client.
+ */
+function httpArtifactRoot(snapshot: StackSnapshot, config: ServerConfig): Finding[] {
+    const root = config.defaultArtifactRoot;
+    const parsed = root ? parseTrackingUri(root) : undefined;
+    if (!root || !parsed || (parsed.scheme !== 'http' && parsed.scheme !== 'https')) return [];
+    const target = snapshot.serverConfigs.find(
+        (c) =>
+            c.service === parsed.host ||
+            composeService(snapshot, c.service)?.containerName === parsed.host,
+    );
+    const problems: string[] = [];
+    let severity: 'error' | 'warning' = 'error';
+    if (target && !/\/api\/2\.0\/mlflow-artifacts\/artifacts(\/|$)/.test(parsed.urlPath ?? '')) {
+        problems.push(
+            `${root} names the MLflow server "${target.service}" but not its artifact routes: clients PUT files under the URL as given, and MLflow serves artifacts only under /api/2.0/mlflow-artifacts/artifacts.`,
+        );
+    }
+    if (target && !servesArtifacts(snapshot, target)) {
+        problems.push(
+            `"${target.service}" does not serve artifacts (--no-serve-artifacts), so its artifact routes answer 503.`,
+        );
+    }
+    const placements = snapshot.workspace.trackingUris
+        .filter((u) => /^https?:/i.test(u.uri))
+        .map((u) => ({ use: u, where: clientPlacement(snapshot, u) }));
+    const isService = (snapshot.compose?.services ?? []).some(
+        (s) => s.name === parsed.host || s.containerName === parsed.host,
+    );
+    const hostClients = placements.filter((p) => p.where.where === 'host');
+    if (isService && hostClients.length > 0) {
+        problems.push(
+            `${parsed.host} is a compose service name, which ${describeUse(hostClients[0]!.use)} on the host cannot resolve: its artifact uploads fail with a name-resolution error.`,
+        );
+    }
+    const containerClients = placements.filter((p) => p.where.where === 'container');
+    if (isLoopbackHost(parsed.host) && containerClients.length > 0) {
+        problems.push(
+            `${parsed.host} inside a client container is that container itself, so clients in containers cannot reach ${root}.`,
+        );
+    }
+    if (problems.length === 0) return [];
+    if (!target && !isLoopbackHost(parsed.host)) severity = 'warning';
+    return [
+        makeFinding(`${config.service}:http-artifact-root`, {
+            kind: 'artifact-routing',
+            severity,
+            title: `Clients cannot use the artifact root ${root}`,
+            evidence: [
+                `"${config.service}" gives new experiments ${root}; every client opens that URL itself for artifact I/O.`,
+                ...problems,
+            ],
+            fix:
+                'Point --default-artifact-root at a serving MLflow server by an address every client can reach ' +
+                '(http://<host>:<published port>/api/2.0/mlflow-artifacts/artifacts), with that server running ' +
+                '--artifacts-only --artifacts-destination <storage>. Simpler: let the tracking server proxy artifacts itself ' +
+                '(--serve-artifacts --artifacts-destination <storage>, no --default-artifact-root).',
+            locations: flagLocation(snapshot, config, config.keys.defaultArtifactRoot),
+            service: config.service,
+        }),
+    ];
+}
+
+/** Clients whose tracking URI is an `--artifacts-only` server: its tracking routes answer 503. */
+function trackingAtArtifactsOnly(snapshot: StackSnapshot): Finding[] {
+    const findings: Finding[] = [];
+    for (const config of snapshot.serverConfigs.filter((c) => c.artifactsOnly)) {
+        const ports = new Set(publishedPorts(snapshot, config).map((p) => p.hostPort));
+        for (const use of snapshot.workspace.trackingUris) {
+            const parsed = parseTrackingUri(use.uri);
+            if (parsed.scheme !== 'http' && parsed.scheme !== 'https') continue;
+            const byName = parsed.host === config.service && parsed.port === config.port;
+            const byPort =
+                isLoopbackHost(parsed.host) && parsed.port !== undefined && ports.has(parsed.port);
+            if (!byName && !byPort) continue;
+            findings.push(
+                makeFinding(`${use.file}:${use.line}:artifacts-only`, {
+                    kind: 'artifact-routing',
+                    severity: 'error',
+                    title: `${use.file} uses the artifacts-only server "${config.service}" as its tracking server`,
+                    evidence: [
+                        `${describeUse(use)} sets the tracking URI ${use.uri}.`,
+                        `"${config.service}" runs with --artifacts-only: its tracking routes (experiments, runs) answer 503.`,
+                    ],
+                    fix: "Point the client's tracking URI at the tracking server; only that server's --default-artifact-root should name the artifacts server.",
+                    locations: [uriLocation(snapshot, use)],
                     service: config.service,
                 }),
             );
@@ -260,9 +493,12 @@ export const artifactRoutingCheck: Check = {
             if (local) findings.push(local);
             const proxy = proxyWithoutDestination(snapshot, config);
             if (proxy) findings.push(proxy);
-            if (local) findings.push(...localExperimentLocations(snapshot, config));
+            findings.push(...experimentLocationFindings(snapshot, config, local !== undefined));
+            findings.push(...servingContradictions(snapshot, config));
+            findings.push(...httpArtifactRoot(snapshot, config));
         }
         findings.push(...clientsBypassingServer(snapshot));
+        findings.push(...trackingAtArtifactsOnly(snapshot));
         return findings;
     },
 };

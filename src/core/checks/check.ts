@@ -1,4 +1,4 @@
-import type { Finding, FindingLocation, StackSnapshot } from '../model.js';
+import type { Finding, FindingLocation, ServerConfig, StackSnapshot } from '../model.js';
 
 /** A check is a pure function of a snapshot; all I/O happened while gathering. */
 export interface Check {
@@ -59,4 +59,28 @@ export function locateText(
         }
     }
     return undefined;
+}
+
+/**
+ * Where a server option is set: its compose key (or the service's command) when compose
+ * describes the server, else the Dockerfile instruction or script line its command is written
+ * on, narrowed to the line that names `flag` when the command spans several lines.
+ */
+export function serverFieldLocation(
+    snapshot: StackSnapshot,
+    config: ServerConfig,
+    field?: keyof ServerConfig['keys'],
+    flag?: string,
+): FindingLocation | undefined {
+    const key = field ? config.keys[field] : undefined;
+    const inCompose = snapshot.compose?.services.some((s) => s.name === config.service) ?? false;
+    if (key || inCompose || !config.written) {
+        return nearestComposeLocation(snapshot, key ?? `services.${config.service}.command`);
+    }
+    const { file, line, column, endLine, endColumn, key: writtenKey } = config.written;
+    if (flag && endLine > line) {
+        const found = locateText(snapshot, file, flag, line);
+        if (found && found.line <= endLine) return { ...found, key: writtenKey };
+    }
+    return { file, line, column, endLine, endColumn, key: writtenKey };
 }

@@ -2,7 +2,13 @@
 // `mlflow server`. Works on the file's text within the command node's range, so the rest of the
 // file, its comments and its formatting stay as they are.
 
-import type { FixEdit, ServerConfig, SourceRange, StackSnapshot } from '../model.js';
+import type {
+    FixEdit,
+    ServerConfig,
+    SourceRange,
+    StackSnapshot,
+    WrittenServerCommand,
+} from '../model.js';
 import { composeService } from './stackFacts.js';
 
 interface TextWindow {
@@ -47,6 +53,22 @@ function windowOf(snapshot: StackSnapshot, key: string): TextWindow | undefined 
     };
 }
 
+/** The text of a Dockerfile instruction or script line that holds a server command. */
+function writtenWindow(
+    snapshot: StackSnapshot,
+    written: WrittenServerCommand,
+): TextWindow | undefined {
+    const text = snapshot.files?.[written.file];
+    if (text === undefined) return undefined;
+    const starts = lineStarts(text);
+    return {
+        file: written.file,
+        text,
+        start: offsetOf(starts, written.line, written.column),
+        end: offsetOf(starts, written.endLine, written.endColumn),
+    };
+}
+
 function rangeOf(text: string, file: string, from: number, to: number): SourceRange {
     const starts = lineStarts(text);
     const a = positionOf(starts, from);
@@ -69,7 +91,8 @@ export function setServerFlag(
     aliases: string[] = [],
 ): FixEdit | undefined {
     const key = `services.${config.service}.command`;
-    const win = windowOf(snapshot, key);
+    const written = composeService(snapshot, config.service) ? undefined : config.written;
+    const win = windowOf(snapshot, key) ?? (written ? writtenWindow(snapshot, written) : undefined);
     if (!win) return undefined;
     const slice = win.text.slice(win.start, win.end);
     const names = [flag, ...aliases].map(escapeRegExp).join('|');
@@ -89,9 +112,12 @@ export function setServerFlag(
         }
     }
 
-    const anchor = /\b(server|ui)\b(["']?)/.exec(slice);
+    // A script line also names images and containers: there only `mlflow server` anchors.
+    const anchor = (
+        written ? /\bmlflow["']?\s*,?\s*["']?(server|ui)\b(["']?)/ : /\b(server|ui)\b(["']?)/
+    ).exec(slice);
     if (!anchor) return undefined;
-    const form = composeService(snapshot, config.service)?.commandForm ?? 'shell';
+    const form = composeService(snapshot, config.service)?.commandForm ?? written?.form ?? 'shell';
     const insertAt = win.start + anchor.index + anchor[0].length;
     let newText: string;
     if (form === 'exec') {

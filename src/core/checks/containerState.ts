@@ -130,7 +130,10 @@ function stateFinding(
     container: ContainerFacts,
 ): Finding | undefined {
     const name = service.name;
-    const logLines = (container.logTail ?? []).slice(-10);
+    // Traceback markers (^^^^, ~~~~) and blank lines carry nothing a reader needs.
+    const logLines = (container.logTail ?? [])
+        .filter((line) => !/^\s*[\^~\s]*$/.test(line))
+        .slice(-6);
     const hints = logHints(container.logTail ?? []);
     const basics = [`container ${container.name} is ${container.state}`];
     if (container.error) basics.push(`Docker reports: ${container.error}`);

@@ -38,9 +38,25 @@ const NON_FILE_BACKEND = /^(sqlite|postgres|postgresql|mysql|mssql|oracle|https?
 export const fileStoreCheck: Check = {
     name: 'filestore',
     run(snapshot) {
-        return snapshot.fileStores.flatMap((store) => checkStore(snapshot, store));
+        return snapshot.fileStores
+            .filter((store) => !isArtifactLanding(snapshot, store))
+            .flatMap((store) => checkStore(snapshot, store));
     },
 };
+
+/**
+ * An `mlruns/` tree with no metadata at all that no server mounts and no client opens as its
+ * store: it is where a client wrote artifacts for a server whose artifact root is a relative
+ * path (the artifact-routing check reports that), not a tracking store anyone reads.
+ */
+function isArtifactLanding(snapshot: StackSnapshot, store: FileStoreSummary): boolean {
+    if (store.mountedBy.length > 0 || (store.experimentLocations?.length ?? 0) > 0) return false;
+    if (store.anomalies.some((a) => a.problem !== 'missing-meta')) return false;
+    const opened = snapshot.workspace.trackingUris.some(
+        (use) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(use.uri),
+    );
+    return !opened && snapshot.serverConfigs.length > 0;
+}
 
 function checkStore(snapshot: StackSnapshot, store: FileStoreSummary): Finding[] {
     const reader = pickReader(readersOf(snapshot, store));

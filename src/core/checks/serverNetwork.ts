@@ -5,7 +5,7 @@
 import type { Finding, FindingLocation, ServerConfig, StackSnapshot } from '../model.js';
 import { isLoopbackBind, isLoopbackHost, parseTrackingUri } from '../mlflow/trackingUri.js';
 import { replaceOnLine, setServerFlag, replaceOnKeyLine } from './commandEdits.js';
-import { type Check, makeFinding, nearestComposeLocation } from './check.js';
+import { type Check, makeFinding, nearestComposeLocation, serverFieldLocation } from './check.js';
 import {
     clientPlacement,
     composeService,
@@ -22,8 +22,7 @@ const LISTEN_LINE =
     /(Listening at|Uvicorn running on|Running on):?\s+https?:\/\/([^\s:/]+|\[[^\]]+\]):(\d+)/;
 
 function hostKeyLocation(snapshot: StackSnapshot, config: ServerConfig): FindingLocation[] {
-    const key = config.keys.host ?? `services.${config.service}.command`;
-    const at = nearestComposeLocation(snapshot, key);
+    const at = serverFieldLocation(snapshot, config, 'host', '--host');
     return at ? [at] : [];
 }
 

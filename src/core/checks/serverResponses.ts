@@ -150,7 +150,13 @@ export const serverResponsesCheck: Check = {
     run(snapshot) {
         const findings: Finding[] = clientRefusals(snapshot);
         for (const probe of snapshot.servers) {
-            const health = probe.health;
+            // Without a /health answer, a failed request to any page says as much (a browser
+            // that got "connection reset" on /).
+            const health =
+                probe.health ??
+                probe.other?.find((o) =>
+                    ['refused', 'reset', 'timeout', 'dns'].includes(o.outcome),
+                );
             if (health && ['refused', 'reset', 'timeout', 'dns'].includes(health.outcome)) {
                 findings.push(transportFinding(snapshot, probe, health));
                 continue;

@@ -75,7 +75,7 @@ export function serviceBuildingFile(snapshot: StackSnapshot, file: string): stri
 export function publishedPorts(
     snapshot: StackSnapshot,
     config: ServerConfig,
-): { hostPort: number; hostIp?: string; from: 'container' | 'compose'; key?: string }[] {
+): { hostPort: number; hostIp?: string; from: 'container' | 'compose' | 'script'; key?: string }[] {
     const container = containerOf(snapshot, config.service);
     if (container && container.state === 'running' && container.ports.length > 0) {
         return container.ports
@@ -87,6 +87,12 @@ export function publishedPorts(
             }));
     }
     const service = composeService(snapshot, config.service);
+    if (!service && config.written?.ports) {
+        // A server started by a `docker run -p` line in a script.
+        return config.written.ports
+            .filter((p) => p.containerPort === config.port)
+            .map((p) => ({ hostPort: p.hostPort, hostIp: p.hostIp, from: 'script' as const }));
+    }
     return (service?.ports ?? [])
         .filter((p) => p.target === config.port && p.published !== undefined)
         .flatMap((p) => {

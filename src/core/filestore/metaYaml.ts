@@ -32,6 +32,9 @@ const FALSES = new Set(['false', 'False', 'FALSE', 'no', 'No', 'NO', 'off', 'Off
 // Characters that start something other than a plain scalar, or that PyYAML may read
 // differently from the fast path (tags, anchors, quotes, block scalars, flow collections...).
 const SPECIAL_START = /^[-?:,[\]{}#&*!|>'"%@`]/;
+// Control characters (a NUL-filled block after a crash) make PyYAML refuse the whole file, and so
+// does a plain value ending in a colon: both are left to js-yaml, which rejects them too.
+const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]/;
 
 /** Parses one `meta.yaml`. Never throws. */
 export function parseMetaYaml(text: string): MetaParse {
@@ -71,10 +74,19 @@ function parseFlat(text: string): MetaParse | undefined {
 }
 
 function scalar(raw: string): MetaScalar | undefined {
+    if (CONTROL_CHARS.test(raw)) return undefined;
     if (raw.startsWith("'")) return singleQuoted(raw);
     if (raw === '[]') return [];
     if (raw === '{}') return {};
-    if (SPECIAL_START.test(raw) || raw.endsWith(' ') || raw.includes(': ') || raw.includes(' #')) {
+    if (
+        SPECIAL_START.test(raw) ||
+        raw.endsWith(' ') ||
+        raw.includes(': ') ||
+        raw.includes(' #') ||
+        raw.endsWith(':') ||
+        raw.startsWith(' ') ||
+        raw.startsWith('\t')
+    ) {
         return undefined;
     }
     if (NULLS.has(raw)) return null;
@@ -101,7 +113,9 @@ function parseWithJsYaml(text: string): MetaParse {
     } catch (error) {
         const mark = (error as { mark?: { line?: number } }).mark;
         const reason = (error as { reason?: string }).reason ?? String(error);
-        return { kind: 'not-yaml', line: (mark?.line ?? 0) + 1, message: reason };
+        // js-yaml can place an error at end of input one line past the last line.
+        const line = Math.min((mark?.line ?? 0) + 1, text.split('\n').length);
+        return { kind: 'not-yaml', line, message: reason };
     }
     if (doc === null || doc === undefined) return { kind: 'empty' };
     if (typeof doc !== 'object' || Array.isArray(doc)) {

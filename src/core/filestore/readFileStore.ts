@@ -3,7 +3,15 @@
 // Only meta files are read (not metrics, params or tags), with bounded parallelism, so a store
 // with 10k runs reads in a fraction of a second.
 
-import { closeSync, openSync, promises as fs, readFileSync, readSync, type Dirent } from 'node:fs';
+import {
+    closeSync,
+    constants,
+    openSync,
+    promises as fs,
+    readFileSync,
+    readSync,
+    type Dirent,
+} from 'node:fs';
 import path from 'node:path';
 
 import type { FileStoreSummary, MetaAnomaly } from '../model.js';
@@ -28,6 +36,11 @@ const BATCH = 256;
 const PROBE_TIMEOUT_MS = 3_000;
 const DEFAULT_LISTED = 50;
 const META = 'meta.yaml';
+/**
+ * Non-blocking open: a FIFO named meta.yaml would otherwise block the synchronous run reads (and
+ * the whole event loop, deadline included) until something writes to it. It now reads as empty.
+ */
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
 /** Root folders the tracking FileStore does not treat as experiments. */
 const ROOT_NON_EXPERIMENTS = new Set(['.trash', 'models']);
@@ -62,6 +75,7 @@ class StoreReader {
     private runsWithoutRunUuid = 0;
     private loggedModelDirs = 0;
     private notRead = 0;
+    private readonly experimentLocations: NonNullable<FileStoreSummary['experimentLocations']> = [];
     private readonly anomalies: MetaAnomaly[] = [];
     private readonly buffer = Buffer.allocUnsafe(64 * 1024);
     /** `[experiment, run]` folders listed and waiting for their meta.yaml to be read. */
@@ -144,6 +158,9 @@ class StoreReader {
             loggedModelDirs: this.loggedModelDirs,
             anomalies,
             mountedBy: this.options.mountedBy ?? [],
+            experimentLocations: [...this.experimentLocations].sort((x, y) =>
+                x.id.localeCompare(y.id, 'en', { numeric: true }),
+            ),
         };
     }
 
@@ -214,6 +231,17 @@ class StoreReader {
             return;
         }
         const { values, lines } = meta;
+        // Where the experiment's artifacts go, as recorded when it was created: server flags
+        // changed later do not rewrite it, so routing checks compare it with the current flags.
+        const location = values.artifact_location;
+        this.experimentLocations.push({
+            id: name,
+            ...(typeof values.name === 'string' ? { name: values.name } : {}),
+            file,
+            ...(typeof location === 'string'
+                ? { artifactLocation: location, line: lines.artifact_location ?? 1 }
+                : {}),
+        });
         for (const key of requiredExperimentKeys()) {
             if (!(key in values) || values[key] === null) {
                 this.add({
@@ -260,7 +288,7 @@ class StoreReader {
         if (!first) return;
         const probeAbs = path.join(this.rootAbs, first[0], first[1], META);
         const answered = await withDeadline(
-            fs.readFile(probeAbs).then(
+            fs.readFile(probeAbs, { flag: READ_FLAGS }).then(
                 () => undefined,
                 () => undefined,
             ),
@@ -437,7 +465,7 @@ class StoreReader {
     private async readMeta(fileAbs: string): Promise<MetaParse | 'missing' | 'unreadable'> {
         let text: string;
         try {
-            text = await fs.readFile(fileAbs, 'utf8');
+            text = await fs.readFile(fileAbs, { encoding: 'utf8', flag: READ_FLAGS });
         } catch (error) {
             return this.unreadableMeta(fileAbs, error);
         }
@@ -448,7 +476,7 @@ class StoreReader {
         let text: string;
         try {
             // One open/read/close into a reused buffer; readFileSync adds an fstat per file.
-            const fd = openSync(fileAbs, 'r');
+            const fd = openSync(fileAbs, READ_FLAGS);
             let size: number;
             try {
                 size = readSync(fd, this.buffer, 0, this.buffer.length, 0);
@@ -458,7 +486,7 @@ class StoreReader {
             text =
                 size < this.buffer.length
                     ? this.buffer.toString('utf8', 0, size)
-                    : readFileSync(fileAbs, 'utf8');
+                    : readFileSync(fileAbs, { encoding: 'utf8', flag: READ_FLAGS });
         } catch (error) {
             return this.unreadableMeta(fileAbs, error);
         }

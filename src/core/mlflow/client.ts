@@ -556,7 +556,7 @@ export class MlflowClient {
         const result = await this.request('GET', `${API}/artifacts/list`, {
             query: { run_id: runId, path },
         });
-        const body = result.data as Record<string, unknown>;
+        const body = this.objectBody(result);
         const files = Array.isArray(body['files']) ? body['files'].filter(isArtifactFile) : [];
         const rootUri = typeof body['root_uri'] === 'string' ? body['root_uri'] : undefined;
         return {

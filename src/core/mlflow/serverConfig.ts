@@ -230,7 +230,7 @@ export function versionFromTag(tag: string | undefined): string | undefined {
     return m?.[1];
 }
 
-function isMlflowImage(image: string | undefined): boolean {
+export function isMlflowImage(image: string | undefined): boolean {
     if (!image) return false;
     const repo = parseImageReference(image).repository;
     return /mlflow/i.test(repo.slice(repo.lastIndexOf('/') + 1)) || /(^|\/)mlflow\//i.test(repo);
@@ -243,13 +243,14 @@ export interface DockerfileFacts {
     version?: { version: string; instruction: 'RUN' | 'FROM' | 'ARG'; line: number };
 }
 
-interface Instruction {
+export interface Instruction {
     name: string;
     args: string;
     line: number;
 }
 
-function instructionsOf(text: string): Instruction[] {
+/** A Dockerfile's instructions, continuation lines joined, each with its first line. */
+export function instructionsOf(text: string): Instruction[] {
     const out: Instruction[] = [];
     const lines = text.split(/\r?\n/);
     for (let i = 0; i < lines.length; i++) {
@@ -554,7 +555,18 @@ export function serverConfigFromContainer(container: ContainerFacts): ServerConf
     if (destination !== undefined) config.artifactsDestination = destination;
     const prefix = text('staticPrefix');
     if (prefix !== undefined) config.staticPrefix = prefix;
+    const appName = text('appName');
+    if (appName !== undefined) config.appName = appName;
+    const gunicornOpts = text('gunicornOpts');
+    if (gunicornOpts !== undefined) config.gunicornOpts = gunicornOpts;
+    const allowed = text('allowedHosts');
+    if (allowed !== undefined)
+        config.allowedHosts = allowed
+            .split(',')
+            .map((h) => h.trim())
+            .filter((h) => h !== '');
     if (typeof values.serveArtifacts === 'boolean') config.serveArtifacts = values.serveArtifacts;
+    if (typeof values.artifactsOnly === 'boolean') config.artifactsOnly = values.artifactsOnly;
     const version = versionFromTag(parseImageReference(container.image).tag) ?? parsed.pipVersion;
     if (version) config.declaredVersion = { version, file: `container ${container.name}` };
     return config;

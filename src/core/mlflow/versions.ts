@@ -583,10 +583,186 @@ export function flagAvailable(version: string | MlflowVersion, flag: string): bo
     return true;
 }
 
+/** The first release known to have a flag, when the table records one. */
+export function flagSince(flag: string): string | undefined {
+    const name = `--${flag.replace(/^-+/, '').replace(/=.*$/, '')}`;
+    return FLAG_RULES.find((candidate) => candidate.flag === name)?.since;
+}
+
 /** The source a flag's boundary rests on, for evidence lines. */
 export function flagSource(flag: string): string | undefined {
     const name = `--${flag.replace(/^-+/, '').replace(/=.*$/, '')}`;
     return FLAG_RULES.find((candidate) => candidate.flag === name)?.source;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Python client APIs
+
+/** A Python API that appeared, went away or changed meaning at a version. */
+export interface ApiRule {
+    /** Matched against the qualified call (`MlflowClient.list_experiments`, `RunInfo.run_uuid`). */
+    api: RegExp;
+    /** Only calls that pass this keyword argument. */
+    keyword?: string;
+    since?: string;
+    removedIn?: string;
+    /** Still works, with a warning, from this version. */
+    deprecatedIn?: string;
+    /** Known to exist at this version, first release unknown: older versions are not judged. */
+    presentAt?: string;
+    /** What the user's code gets on a version that lacks it (or, deprecated, what it warns). */
+    symptom: string;
+    /** What to write instead. */
+    instead: string;
+    source: string;
+}
+
+// Boundaries of the Python SDK that user code trips over. The REST removals of 2.0 are in
+// ROUTE_RULES; these are the Python names that went with them.
+const API_RULES: ApiRule[] = [
+    {
+        api: /(^|\.)(MlflowClient|mlflow|mlflow\.tracking)\.list_experiments$/,
+        removedIn: '2.0.0',
+        symptom: "AttributeError: no attribute 'list_experiments'",
+        instead: 'search_experiments() (1.28.0 and later)',
+        source: 'facts §7.2 ([CL2] 2.0.1 Breaking Changes); mlflow-export-import#45',
+    },
+    {
+        api: /(^|\.)(MlflowClient|mlflow)\.list_registered_models$/,
+        removedIn: '2.0.0',
+        symptom: "AttributeError: no attribute 'list_registered_models'",
+        instead: 'search_registered_models()',
+        source: 'facts §7.2 ([CL2] 2.0.1 Breaking Changes); mlflow-export-import#45',
+    },
+    {
+        api: /(^|\.)(MlflowClient|mlflow)\.list_run_infos$/,
+        removedIn: '2.0.0',
+        symptom: "AttributeError: no attribute 'list_run_infos'",
+        instead: 'search_runs()',
+        source: 'facts §7.2 ([CL2] 2.0.1 Breaking Changes); mlflow-export-import#45',
+    },
+    {
+        api: /(^|\.)(MlflowClient|mlflow)\.search_experiments$/,
+        since: '1.28.0',
+        symptom: "AttributeError: no attribute 'search_experiments'",
+        instead: 'list_experiments() on this version, or an MLflow client of 1.28.0 or later',
+        source: 'facts §2.2 (experiments/search since 1.28.0); mlflow-export-import#45',
+    },
+    {
+        api: /(^|\.)run_uuid$/,
+        removedIn: '3.0.0',
+        symptom:
+            "AttributeError: 'RunInfo' object has no attribute 'run_uuid'. Did you mean: 'run_id'?",
+        instead: 'run.info.run_id (the same value)',
+        source: 'facts §7.2 (Morpheus#2315)',
+    },
+    {
+        api: /(^|\.)(mlflow|MlflowClient)\.(search_logged_models|get_logged_model|initialize_logged_model|finalize_logged_model|last_logged_model|set_active_model|log_outputs)$/,
+        since: '3.0.0',
+        symptom: 'AttributeError: the logged-model API does not exist before MLflow 3',
+        instead:
+            'the run-based model API of 2.x (runs:/<run_id>/<path>), or an MLflow 3 client and server',
+        source: 'facts §2.6, §3.4',
+    },
+    {
+        api: /(^|\.)log_model$/,
+        keyword: 'name',
+        since: '3.0.0',
+        symptom: "TypeError: log_model() missing 1 required positional argument: 'artifact_path'",
+        instead: 'artifact_path= on MLflow 2.x',
+        source: 'facts §3.4 (3.0 adds name= and deprecates artifact_path=)',
+    },
+    {
+        api: /(^|\.)log_model$/,
+        keyword: 'artifact_path',
+        deprecatedIn: '3.0.0',
+        symptom: 'FutureWarning: `artifact_path` is deprecated. Please use `name` instead.',
+        instead: 'name=',
+        source: 'facts §3.4',
+    },
+    {
+        api: /(^|\.)search_runs$/,
+        keyword: 'output_format',
+        presentAt: '2.0.0',
+        symptom: "TypeError: search_runs() got an unexpected keyword argument 'output_format'",
+        instead: 'the default pandas output',
+        source: 'first release not recorded',
+    },
+];
+
+export interface ApiVerdict {
+    status: 'missing' | 'removed' | 'deprecated';
+    rule: ApiRule;
+}
+
+/**
+ * What a client of this version makes of a call: missing (not there yet), removed, deprecated,
+ * or undefined when it works or the table does not know. `keywords` are the call's keyword
+ * arguments.
+ */
+export function apiVerdict(
+    version: string | MlflowVersion,
+    api: string,
+    keywords: readonly string[] = [],
+): ApiVerdict | undefined {
+    if (!asVersion(version)) return undefined;
+    for (const rule of API_RULES) {
+        if (!rule.api.test(api)) continue;
+        if (rule.keyword !== undefined && !keywords.includes(rule.keyword)) continue;
+        if (rule.since && isBefore(version, rule.since)) return { status: 'missing', rule };
+        if (rule.removedIn && isAtLeast(version, rule.removedIn))
+            return { status: 'removed', rule };
+        if (rule.deprecatedIn && isAtLeast(version, rule.deprecatedIn))
+            return { status: 'deprecated', rule };
+    }
+    return undefined;
+}
+
+/** MLflow 3's `log_model` returns `models:/m-<id>` URIs, where 2.x returned `runs:/` ones. */
+export function logModelReturnsModelsUri(version: string | MlflowVersion): boolean {
+    // facts §3.4, §7.2: `Model.log` registers through the logged model from 3.0.
+    return isAtLeast(version, '3.0.0');
+}
+
+/**
+ * The newest MLflow major a Python interpreter can install: 2.0 requires Python 3.8 (#7161), so
+ * an unpinned `mlflow` on Python 3.7 resolves to 1.x. undefined when any current major fits.
+ */
+export function newestMlflowForPython(
+    python: string,
+): { major: number; needs: string; source: string } | undefined {
+    const m = /(\d+)\.(\d+)/.exec(python);
+    if (!m) return undefined;
+    const [major, minor] = [Number(m[1]), Number(m[2])];
+    if (major < 3 || (major === 3 && minor < 8))
+        return { major: 1, needs: '3.8', source: 'mlflow#7161 (2.0 raised the floor to 3.8)' };
+    return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file backend
+
+/**
+ * How a version treats a file (`./mlruns`) tracking backend: supported; deprecated (3.6.0+, a
+ * FutureWarning); or refused (3.13.0rc0+, an MlflowException unless MLFLOW_ALLOW_FILE_STORE=true).
+ * facts §4.7. 3.12 is taken as warning only, which the facts could not confirm.
+ */
+export function fileStoreSupport(
+    version: string | MlflowVersion,
+): 'supported' | 'deprecated' | 'refused' {
+    if (isAtLeast(version, '3.13.0rc0')) return 'refused';
+    if (isAtLeast(version, '3.6.0')) return 'deprecated';
+    return 'supported';
+}
+
+/** `mlflow migrate-filestore` copies a FileStore into a database: 3.10.0+ (#20615, facts §4.7). */
+export function hasMigrateFilestore(version: string | MlflowVersion): boolean {
+    return isAtLeast(version, '3.10.0');
+}
+
+/** 3.7.0+ defaults the backend to `sqlite:///mlflow.db` in the working directory (facts §4.7). */
+export function defaultsToSqlite(version: string | MlflowVersion): boolean {
+    return isAtLeast(version, '3.7.0');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -73,6 +73,14 @@ export function mlflowUsage(text: string): PythonUsage {
         } else if (/(^|\.)MlflowClient$/.test(api)) {
             const range = argument(lexed, open, close, 0, 'tracking_uri');
             if (range) addUri(usage, lexed, names, place, range, 'client-argument');
+            // `MlflowClient().list_experiments()`: the method is called on an unnamed client.
+            const chained = /^[ \t]*\.[ \t]*([A-Za-z_]\w*)[ \t]*\(/.exec(
+                lexed.code.slice(close + 1, close + 200),
+            );
+            if (chained) {
+                const at = lexed.code.indexOf(chained[1] as string, close + 1);
+                usage.calls.push({ ...placeOf(lexed, at), api: `MlflowClient.${chained[1]}` });
+            }
         }
     }
 

@@ -1,0 +1,76 @@
+// The workspace files that describe how the stack is started and fronted, besides compose:
+// Dockerfiles, shell scripts with `docker run` lines, reverse-proxy configs and auth ini files.
+// Read once while gathering and kept in the snapshot, so checks and edits work offline too.
+
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+
+const SKIPPED_DIRS = new Set([
+    'node_modules',
+    '.git',
+    '.venv',
+    'venv',
+    'mlruns',
+    'mlartifacts',
+    '__pycache__',
+    '.ipynb_checkpoints',
+    '.mypy_cache',
+    '.pytest_cache',
+    '.tox',
+    'dist',
+]);
+const MAX_DEPTH = 4;
+const MAX_ENTRIES = 5000;
+const MAX_FILE_BYTES = 256 * 1024;
+
+/** Which files count: by name, since their contents are read only when they match. */
+export function isStackFile(rel: string): boolean {
+    const name = rel.slice(rel.lastIndexOf('/') + 1);
+    return (
+        /^Dockerfile([.-][\w.-]+)?$/i.test(name) ||
+        /\.Dockerfile$/i.test(name) ||
+        /\.(sh|bash)$/.test(name) ||
+        /\.conf$/.test(name) ||
+        /(^|\/)(nginx|conf\.d|sites-(enabled|available))\//.test(rel) ||
+        /\.ini$/.test(name)
+    );
+}
+
+/** Relative path → text of every stack file under `folder`, within the depth and size limits. */
+export async function readStackFiles(
+    folder: string,
+    timeoutMs: number,
+): Promise<Record<string, string>> {
+    const deadline = Date.now() + timeoutMs;
+    const out: Record<string, string> = {};
+    const queue: [string, number][] = [[folder, 0]];
+    let seen = 0;
+    for (let q = 0; q < queue.length && Date.now() < deadline; q++) {
+        const [dir, depth] = queue[q] as [string, number];
+        let entries;
+        try {
+            entries = await fs.readdir(dir, { withFileTypes: true });
+        } catch {
+            continue;
+        }
+        for (const entry of entries) {
+            if (++seen > MAX_ENTRIES) return out;
+            const abs = path.join(dir, entry.name);
+            if (entry.isDirectory()) {
+                if (!SKIPPED_DIRS.has(entry.name) && depth + 1 < MAX_DEPTH)
+                    queue.push([abs, depth + 1]);
+                continue;
+            }
+            const rel = path.relative(folder, abs).split(path.sep).join('/');
+            if (!entry.isFile() || !isStackFile(rel)) continue;
+            try {
+                const stat = await fs.stat(abs);
+                if (stat.size > MAX_FILE_BYTES) continue;
+                out[rel] = await fs.readFile(abs, 'utf8');
+            } catch {
+                // A file that vanished or cannot be read describes nothing.
+            }
+        }
+    }
+    return out;
+}
