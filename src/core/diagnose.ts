@@ -10,6 +10,7 @@ import type { Check } from './checks/check.js';
 import { containerStateCheck } from './checks/containerState.js';
 import { fileStoreCheck } from './checks/fileStore.js';
 import { imageContentsCheck } from './checks/imageContents.js';
+import { hostHeaderCheck } from './checks/hostHeader.js';
 import { mountSyncCheck } from './checks/mountSync.js';
 import { mountPathsCheck } from './checks/mountPaths.js';
 import { mountPermissionsCheck } from './checks/mountPermissions.js';
@@ -73,6 +74,8 @@ export const CHECKS: Check[] = [
     composeProblemsCheck,
     containerStateCheck,
     serverNetworkCheck,
+    // Before serverResponses: its host-header finding has the same id and less to say.
+    hostHeaderCheck,
     serverResponsesCheck,
     startupOrderCheck,
     imageContentsCheck,

@@ -133,7 +133,8 @@ export function forwardedHost(route: ProxyRoute, clientHost: string): string | u
             ? `${pass.host}:${pass.port}`
             : pass.host;
     }
-    if (value === '$host' || value === '$server_name') return clientHost.replace(/:\d+$/, '');
+    if (value === '$server_name') return route.server.serverNames[0] ?? '';
+    if (value === '$host') return clientHost.replace(/:\d+$/, '');
     if (value === '$http_host') return clientHost;
     if (value.includes('$')) return undefined;
     return value;

@@ -218,7 +218,9 @@ function missingFlags(snapshot: StackSnapshot, launch: ServerLaunch): Finding[] 
         .reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b), '0.0.0');
     for (const { flag, index } of words) {
         if (seen.has(flag)) continue;
-        const named = new RegExp(`no such option:?\\s+${flag}(?![\\w-])`, 'i');
+        // The flag is as written in the compose file, so it may hold regex syntax.
+        const literal = flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        const named = new RegExp(`no such option:?\\s+${literal}(?![\\w-])`, 'i');
         const log = observed.find((l) => named.test(l));
         const available = parseVersion(launch.version)
             ? flagAvailable(launch.version, flag)

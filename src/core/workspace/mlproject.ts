@@ -101,7 +101,7 @@ export function readMlproject(text: string, file = 'MLproject'): MlprojectFile {
                         : isSeq(item) && isScalar(item.items[0])
                           ? item.items[0].value
                           : undefined;
-                    if (name !== undefined && name !== null) {
+                    if (typeof name === 'string' || typeof name === 'number') {
                         result.dockerEnv.environment.push(String(name));
                     }
                 }
