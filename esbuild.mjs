@@ -41,11 +41,32 @@ const builds = [
 ];
 
 if (existsSync('src/extension/main.ts')) {
+    // Two bundles: the small host bundle that activation loads, and the engine (dockerode, axios,
+    // yaml) that the host requires by path on the first diagnosis. CJS has no code splitting, so
+    // the split is by entry point; the host bundle must not import the engine's modules.
     builds.push({
         ...common,
-        entryPoints: { extension: 'src/extension/main.ts' },
+        entryPoints: { extension: 'src/extension/main.ts', engine: 'src/extension/engineEntry.ts' },
         outdir: 'dist',
         external: nodeExternals,
+        metafile: true,
+    });
+}
+
+if (args.has('--extension-tests')) {
+    // The extension-host suite as one module exporting run(): @vscode/test-electron loads it as
+    // extensionTestsPath, and a harness extension in code-server can require it too.
+    builds.push({
+        ...common,
+        entryPoints: { suite: 'test/extension/suite/index.ts' },
+        outdir: 'dist-ext-test',
+        external: nodeExternals,
+    });
+    builds.push({
+        ...common,
+        entryPoints: { runTest: 'test/extension/runTest.ts' },
+        outdir: 'dist-ext-test',
+        external: [...nodeExternals, '@vscode/test-electron'],
     });
 }
 
@@ -78,5 +99,14 @@ if (watch) {
         await ctx.watch();
     }
 } else {
-    await Promise.all(builds.map((options) => esbuild.build(options)));
+    const results = await Promise.all(builds.map((options) => esbuild.build(options)));
+    // The host bundle must stay free of the engine's heavy modules, or activation pays for them.
+    for (const result of results) {
+        const inputs = Object.keys(result.metafile?.outputs['dist/extension.js']?.inputs ?? {});
+        const heavy = inputs.filter((file) => /node_modules\/(dockerode|axios|yaml|js-yaml)\//.test(file));
+        if (heavy.length > 0) {
+            console.error(`dist/extension.js bundles engine modules: ${heavy.slice(0, 3).join(', ')}`);
+            process.exit(1);
+        }
+    }
 }

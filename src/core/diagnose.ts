@@ -11,6 +11,9 @@ import { containerStateCheck } from './checks/containerState.js';
 import { fileStoreCheck } from './checks/fileStore.js';
 import { imageContentsCheck } from './checks/imageContents.js';
 import { hostHeaderCheck } from './checks/hostHeader.js';
+import { proxyPathCheck } from './checks/proxyPath.js';
+import { basicAuthCheck } from './checks/basicAuth.js';
+import { tlsMismatchCheck } from './checks/tlsMismatch.js';
 import { mountSyncCheck } from './checks/mountSync.js';
 import { mountPathsCheck } from './checks/mountPaths.js';
 import { mountPermissionsCheck } from './checks/mountPermissions.js';
@@ -20,7 +23,9 @@ import { serverResponsesCheck } from './checks/serverResponses.js';
 import { startupOrderCheck } from './checks/startupOrder.js';
 import { versionParityCheck } from './checks/versionParity.js';
 import { serverFlagsCheck } from './checks/serverFlags.js';
+import { composeRenderCheck } from './checks/composeRender.js';
 import { composeProblemsCheck, dockerReachabilityCheck } from './checks/gatherProblems.js';
+import { adoptCliRendering, renderWithComposeCli } from './compose/composeCli.js';
 import { loadComposeProject } from './compose/index.js';
 import { openDocker } from './docker/engine.js';
 import { MountSyncProbe } from './docker/mountSync.js';
@@ -31,6 +36,7 @@ import { findWrittenServerConfigs } from './mlflow/dockerRunConfig.js';
 import { readStackFiles } from './workspace/stackFiles.js';
 import { isLoopbackHost, parseTrackingUri } from './mlflow/trackingUri.js';
 import type {
+    ComposeProject,
     ContainerFacts,
     DockerFacts,
     Finding,
@@ -61,6 +67,8 @@ export interface DiagnoseOptions {
     /** Probe tracking URIs that point at other machines too; off so a scan never leaves the host. */
     probeRemote?: boolean;
     pythonPath?: string;
+    /** Run the workspace's Python to ask its MLflow version. Default true; off when untrusted. */
+    runInterpreter?: boolean;
     progress?: (message: string) => void;
     /**
      * Recorded live facts (a case's context.json) in place of live probes: files are read, Docker
@@ -76,11 +84,15 @@ export const CHECKS: Check[] = [
     serverNetworkCheck,
     // Before serverResponses: its host-header finding has the same id and less to say.
     hostHeaderCheck,
+    proxyPathCheck,
+    basicAuthCheck,
+    tlsMismatchCheck,
     serverResponsesCheck,
     startupOrderCheck,
     imageContentsCheck,
     versionParityCheck,
     serverFlagsCheck,
+    composeRenderCheck,
     artifactRoutingCheck,
     fileStoreCheck,
     mountSyncCheck,
@@ -273,6 +285,47 @@ function liveOnlyServerConfigs(
     });
 }
 
+/** `docker compose config` answers fast when it is there; it needs no daemon. */
+const COMPOSE_CLI_TIMEOUT_MS = 3000;
+
+/**
+ * Renders the project with `docker compose config` too, when the CLI is installed, and takes its
+ * argv and environment where ours differ; records which renderer spoke in the probe notes.
+ */
+async function crossCheckRendering(
+    snapshot: StackSnapshot,
+    project: ComposeProject,
+    env: Record<string, string | undefined>,
+    timeoutMs: number,
+): Promise<void> {
+    const outcome = await renderWithComposeCli(
+        snapshot.folder,
+        env,
+        Math.min(timeoutMs, COMPOSE_CLI_TIMEOUT_MS),
+    );
+    if (!outcome.ok) {
+        snapshot.probes.push({
+            probe: 'compose renderer',
+            status: outcome.reason === 'unavailable' ? 'skipped' : 'failed',
+            detail: `built-in renderer only: ${outcome.detail}`,
+        });
+        return;
+    }
+    const differences = adoptCliRendering(project, outcome.rendering);
+    snapshot.probes.push({
+        probe: 'compose renderer',
+        status: 'ran',
+        durationMs: outcome.durationMs,
+        detail:
+            differences.length === 0
+                ? 'docker compose config, which agrees with the built-in renderer'
+                : `docker compose config for argv and environment (built-in for source ranges); they differ on ${differences
+                      .slice(0, 5)
+                      .map((d) => `${d.service}.${d.field}`)
+                      .join(', ')}`,
+    });
+}
+
 export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSnapshot> {
     const folder = path.resolve(options.folder);
     const stat = await fs.stat(folder).catch(() => undefined);
@@ -311,6 +364,9 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
         snapshot.compose = loaded.project;
         snapshot.composeProblems = loaded.problems;
     }
+    // Recorded contexts carry their own shell; a live run checks against the real renderer.
+    if (snapshot.compose && !options.context)
+        await crossCheckRendering(snapshot, snapshot.compose, env, timeoutMs);
     if (snapshot.compose) snapshot.serverConfigs = findServerConfigs(snapshot.compose);
     // Dockerfiles, `docker run` scripts and proxy configs: servers started outside compose.
     const stackFiles =
@@ -343,6 +399,7 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
                 compose: snapshot.compose,
                 timeoutMs,
                 pythonPath: options.pythonPath,
+                runInterpreter: options.runInterpreter,
             }),
         ),
         timed(snapshot.probes, 'filestore', async () => {

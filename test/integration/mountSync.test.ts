@@ -306,8 +306,8 @@ void describe('MountSyncProbe', () => {
         assert.deepEqual(
             results.map((r) => [r.destination, r.verdict]),
             [
-                ['/host-lib', 'skipped'],
                 ['/host-etc', 'skipped'],
+                ['/host-lib', 'skipped'],
             ],
         );
         assert.match(results[0]?.evidence.join('\n') ?? '', /system folder/);

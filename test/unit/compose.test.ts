@@ -285,11 +285,12 @@ void describe('loadComposeProject', () => {
             '5001',
         ]);
         assert.equal(mlflow.commandForm, 'exec');
-        // environment: overrides env_file; a bare name stays null; the override adds a key.
+        // environment: overrides env_file; a bare name takes the shell's value, as
+        // `docker compose config` shows; the override adds a key.
         assert.deepEqual(mlflow.environment, {
             MLFLOW_BACKEND_STORE_URI: 'sqlite:////mlflow/mlflow.db',
             MLFLOW_TRACKING_URI: 'http://localhost:5000',
-            FROM_SHELL: null,
+            FROM_SHELL: 'shell-value',
             EXTRA: '1',
         });
         assert.deepEqual(mlflow.envFiles, ['mlflow.env', 'optional.env']);

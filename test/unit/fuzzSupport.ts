@@ -14,8 +14,8 @@ export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20_250_611);
  * Runs a property with the suite's seed. The time limit stops generating new inputs (it is not
  * a failure: the suite must fit CI), `timeout` fails any single run that hangs.
  */
-export async function checkProperty<T>(
-    property: fc.IAsyncPropertyWithHooks<[T]> | fc.IPropertyWithHooks<[T]>,
+export async function checkProperty<Ts extends unknown[]>(
+    property: fc.IAsyncPropertyWithHooks<Ts> | fc.IPropertyWithHooks<Ts>,
     options: { numRuns: number; timeLimitMs: number; runTimeoutMs?: number },
 ): Promise<void> {
     try {
@@ -35,6 +35,7 @@ export async function checkProperty<T>(
         throw new Error(
             `fuzz failure (repeat with FUZZ_SEED=${FUZZ_SEED}):\n${message}` +
                 (cause ? `\ncause: ${cause.stack ?? cause.message}` : ''),
+            { cause: error },
         );
     }
 }

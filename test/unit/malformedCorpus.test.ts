@@ -4,12 +4,14 @@
 // throw or a hang. manifest.json says which of the two, where the damage decides it.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadComposeProject } from '../../src/core/compose/index.js';
+import { diagnose } from '../../src/core/diagnose.js';
 import { parseMetaYaml, readFileStore } from '../../src/core/filestore/index.js';
 import { MlflowClient, MlflowRequestError } from '../../src/core/mlflow/client.js';
 import { readNotebook, scanWorkspace } from '../../src/core/workspace/index.js';
@@ -74,6 +76,19 @@ describe('malformed compose files, .env files and overrides', () => {
             if (entry.expect === 'problem') {
                 assert.ok(problems.length > 0, 'expected a problem');
             }
+
+            // The whole offline pipeline on the same folder: no check may fail on it.
+            const report = await diagnose({
+                folder,
+                offline: true,
+                env: {},
+                pythonPath: '/nonexistent/python3',
+            });
+            const failed = report.findings.filter((f) => f.id.startsWith('probe-failed:check:'));
+            assert.deepEqual(
+                failed.map((f) => f.evidence[0]),
+                [],
+            );
         });
     }
 });
@@ -112,6 +127,28 @@ describe('malformed meta.yaml files', () => {
             }
         });
     }
+});
+
+test('a FIFO named meta.yaml is reported as unreadable instead of blocking the reader', async () => {
+    // Found by fuzzing: the synchronous run reads opened it blocking, which froze the event loop
+    // (and with it the reader's own deadline) until something wrote to the pipe.
+    const folder = scratch.next();
+    const experiment = path.join(folder, 'mlruns', '1');
+    mkdirSync(path.join(experiment, RUN_ID), { recursive: true });
+    mkdirSync(path.join(experiment, 'fedcba9876543210fedcba9876543210'), { recursive: true });
+    writeFileSync(path.join(experiment, 'meta.yaml'), "experiment_id: '1'\nname: x\n");
+    writeFileSync(path.join(experiment, RUN_ID, 'meta.yaml'), 'run_id: x\n');
+    execFileSync('mkfifo', [
+        path.join(experiment, 'fedcba9876543210fedcba9876543210', 'meta.yaml'),
+    ]);
+    const summary = await readFileStore(path.join(folder, 'mlruns'), folder, { timeoutMs: 3000 });
+    assert.ok(
+        summary.anomalies.some(
+            (a) =>
+                a.problem === 'unreadable' && a.file.includes('fedcba9876543210fedcba9876543210'),
+        ),
+        JSON.stringify(summary.anomalies),
+    );
 });
 
 describe('malformed notebooks', () => {

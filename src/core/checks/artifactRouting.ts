@@ -228,7 +228,8 @@ function experimentLocationFindings(
 
         if (isLocalArtifactUri(location)) {
             if (!localRoot && clientsShareMount(snapshot, config, location)) continue;
-            if (!localRoot && !snapshot.workspace.trackingUris.length) continue;
+            // With no client in sight nothing writes to the old location.
+            if (!localRoot && snapshot.workspace.trackingUris.length === 0) continue;
             findings.push(
                 makeFinding(`${subject}:artifact_location`, {
                     kind: 'artifact-routing',

@@ -391,6 +391,8 @@ function clientFinding(
     const problems: string[] = [];
     const needs: string[] = [];
 
+    // A wrong value is a mistake whatever the client does; a missing one matters once it uploads.
+    let misconfigured = false;
     const endpoint = settings.found.get(ENDPOINT);
     const wanted = store ? endpointFor(snapshot, client, store) : undefined;
     if (store && !endpoint) {
@@ -403,6 +405,7 @@ function clientFinding(
     } else if (store && endpoint?.value) {
         const wrong = endpointProblem(snapshot, client, endpoint.value);
         if (wrong) {
+            misconfigured = true;
             problems.push(`${wrong} (set in ${endpoint.where}).`);
             needs.push(`${ENDPOINT}=${wanted ?? '<an address reachable from this client>'}`);
         }
@@ -426,8 +429,9 @@ function clientFinding(
     if (problems.length === 0) return undefined;
 
     const certain =
-        client.uploads.length > 0 &&
-        (needs.some((n) => n.startsWith(ENDPOINT)) || client.kind === 'service');
+        misconfigured ||
+        (client.uploads.length > 0 &&
+            (needs.some((n) => n.startsWith(ENDPOINT)) || client.kind === 'service'));
     const serving = config.serveArtifacts !== false;
     const who = client.kind === 'service' ? `"${client.name}"` : client.name;
     const set = [...settings.found.keys()];

@@ -256,6 +256,7 @@ export async function loadComposeProject(
                       problems,
                       readEnvFile: (file) => envFiles.get(file),
                       display: (file) => relativeTo(root, file),
+                      lookup,
                   }),
               )
             : [];

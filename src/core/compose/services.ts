@@ -23,6 +23,8 @@ export interface ServiceContext {
     readEnvFile: (absolutePath: string) => Record<string, string> | undefined;
     /** Makes an absolute path relative to the diagnosed folder, for reporting. */
     display: (absolutePath: string) => string;
+    /** The shell's and `.env`'s value of a variable, for `environment:` entries without one. */
+    lookup?: (name: string) => string | undefined;
 }
 
 const CONDITIONS = new Set<DependsOnCondition>([
@@ -200,8 +202,12 @@ function readEnvironment(
         return;
     }
     for (const [name, value] of environment.entries) {
+        // `- NAME` without a value passes the variable from where Compose runs, `.env` included
+        // (what `docker compose config` prints); unset there, the container does not get it.
         service.environment[name] =
-            value.kind === 'scalar' && value.value !== null ? String(value.value) : null;
+            value.kind === 'scalar' && value.value !== null
+                ? String(value.value)
+                : (ctx.lookup?.(name) ?? null);
     }
 }
 

@@ -100,12 +100,15 @@ export class MountSyncProbe {
             (abortSignal) => container.inspect({ abortSignal }),
         );
         const name = info.Name.replace(/^\//, '');
-        const binds = (info.Mounts ?? []).filter(
-            (mount) =>
-                mount.Type === 'bind' &&
-                (!this.options.destinations ||
-                    this.options.destinations.includes(mount.Destination)),
-        );
+        // The Engine lists mounts in no stable order; probe and report them by container path.
+        const binds = (info.Mounts ?? [])
+            .filter(
+                (mount) =>
+                    mount.Type === 'bind' &&
+                    (!this.options.destinations ||
+                        this.options.destinations.includes(mount.Destination)),
+            )
+            .sort((a, b) => a.Destination.localeCompare(b.Destination));
         if (binds.length === 0) return [];
 
         const running = info.State?.Running === true && info.State.Paused !== true;

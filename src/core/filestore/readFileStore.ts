@@ -486,7 +486,7 @@ class StoreReader {
             text =
                 size < this.buffer.length
                     ? this.buffer.toString('utf8', 0, size)
-                    : readFileSync(fileAbs, { encoding: 'utf8', flag: READ_FLAGS });
+                    : readFileSync(fileAbs, 'utf8');
         } catch (error) {
             return this.unreadableMeta(fileAbs, error);
         }

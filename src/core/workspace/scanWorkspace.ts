@@ -7,7 +7,11 @@ import path from 'node:path';
 
 import { mlflowVersionAtLeast } from '../filestore/readerVersions.js';
 import type { ComposeProject, MlflowCall, TrackingUriUse, WorkspaceFacts } from '../model.js';
-import { probeInterpreterMlflow, workspaceInterpreter } from './interpreter.js';
+import {
+    probeInterpreterMlflow,
+    workspaceInterpreter,
+    type InterpreterAnswer,
+} from './interpreter.js';
 import {
     isServerDockerfile,
     pinnedVersion,
@@ -28,6 +32,8 @@ export interface ScanOptions {
     /** Bound for the interpreter probe and for the whole scan's file reads. */
     timeoutMs: number;
     pythonPath?: string;
+    /** false: the workspace's Python is not run (an untrusted folder's `.venv` is its code). */
+    runInterpreter?: boolean;
 }
 
 const SKIPPED_DIRS = new Set([
@@ -90,10 +96,17 @@ export async function scanWorkspace(folder: string, options: ScanOptions): Promi
         notes: [],
     };
     const deadline = Date.now() + options.timeoutMs;
-    const interpreter = probeInterpreterMlflow(
-        workspaceInterpreter(folder, options.pythonPath),
-        Math.min(options.timeoutMs, 10_000),
-    );
+    const interpreter =
+        options.runInterpreter === false
+            ? Promise.resolve<InterpreterAnswer>({
+                  kind: 'failed',
+                  interpreter: workspaceInterpreter(folder, options.pythonPath),
+                  error: 'running the workspace interpreter is off',
+              })
+            : probeInterpreterMlflow(
+                  workspaceInterpreter(folder, options.pythonPath),
+                  Math.min(options.timeoutMs, 10_000),
+              );
 
     const files = await listFiles(folder, facts);
     const scripts = new Map<string, { calls: MlflowCall[]; setsUri: boolean }>();

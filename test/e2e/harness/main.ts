@@ -1,0 +1,109 @@
+// Runs the extension's in-VS-Code mocha suite inside code-server's extension host. code-server
+// has no `--extensionTestsPath`, so this extension stands in for the test runner of
+// @vscode/test-electron: it activates on startup, loads the suite bundle named by the
+// environment, runs it, and writes what happened to a JSON file that the e2e test reads.
+//   STACK_DOCTOR_E2E_SUITE     the bundled suite (dist-ext-test/suite.js)
+//   STACK_DOCTOR_E2E_RESULTS   where to write the results
+//   STACK_DOCTOR_REPO          the repository, for its mocha
+
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+
+import type { HarnessResults, HarnessTest } from './results.js';
+
+interface MochaRunner {
+    on(event: string, listener: (...args: unknown[]) => void): MochaRunner;
+}
+interface MochaInstance {
+    suite: {
+        emit(event: string, context: object, file: string, mocha: MochaInstance): void;
+        total(): number;
+    };
+    files: string[];
+    ui(name: string): MochaInstance;
+    run(done: (failures: number) => void): MochaRunner;
+}
+type MochaConstructor = new (options: object) => MochaInstance;
+interface TestLike {
+    fullTitle(): string;
+    duration?: number;
+}
+
+export function activate(): void {
+    const suite = process.env.STACK_DOCTOR_E2E_SUITE;
+    const results = process.env.STACK_DOCTOR_E2E_RESULTS;
+    if (!suite || !results) return;
+    const started = Date.now();
+    void runSuite(suite)
+        .catch(
+            (error: unknown): HarnessResults => ({
+                status: 'error',
+                suite,
+                error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+                tests: [],
+            }),
+        )
+        .then((outcome) => writeResults(results, { ...outcome, durationMs: Date.now() - started }));
+}
+
+export function deactivate(): void {}
+
+function writeResults(file: string, outcome: HarnessResults): void {
+    // Written whole and renamed, so the reader never sees half a file.
+    writeFileSync(`${file}.tmp`, JSON.stringify(outcome, null, 4));
+    renameSync(`${file}.tmp`, file);
+}
+
+async function runSuite(suite: string): Promise<HarnessResults> {
+    if (!existsSync(suite)) return { status: 'missing', suite, tests: [] };
+    const repo = process.env.STACK_DOCTOR_REPO ?? path.resolve(path.dirname(suite), '..');
+    // The repository's mocha, not a bundled copy: the suite registers its tests on the same
+    // globals. A computed path keeps esbuild from bundling it.
+    const mochaPath = path.join(repo, 'node_modules', 'mocha', 'lib', 'mocha.cjs');
+    const Mocha = (require(mochaPath) as { default?: MochaConstructor } & MochaConstructor)
+        .default ?? (require(mochaPath) as MochaConstructor);
+    const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'dot' });
+
+    // Two shapes of suite are accepted: a bundle of test files written against mocha's globals
+    // (tdd `suite`/`test` or bdd `describe`/`it`), or an index module exporting `run()` the way
+    // @vscode/test-electron expects. Both kinds of globals are bound to the one root suite
+    // before the bundle is loaded.
+    mocha.ui('bdd');
+    mocha.ui('tdd');
+    mocha.suite.emit('pre-require', globalThis, suite, mocha);
+    const loaded = require(suite) as { run?: () => Promise<unknown> };
+    if (typeof loaded.run === 'function' && mocha.suite.total() === 0) {
+        await loaded.run();
+        return {
+            status: 'passed',
+            suite,
+            tests: [],
+            note: 'the suite ran through its own run(); only its overall outcome is known',
+        };
+    }
+
+    const tests: HarnessTest[] = [];
+    const failures = await new Promise<number>((resolve) => {
+        const runner = mocha.run(resolve);
+        runner.on('pass', (test) => {
+            const t = test as TestLike;
+            tests.push({ title: t.fullTitle(), state: 'passed', durationMs: t.duration });
+        });
+        runner.on('fail', (test, error) => {
+            const t = test as TestLike;
+            const e = error as Error | undefined;
+            tests.push({
+                title: t.fullTitle(),
+                state: 'failed',
+                durationMs: t.duration,
+                error: e?.stack ?? e?.message ?? String(error),
+            });
+        });
+        runner.on('pending', (test) => {
+            tests.push({ title: (test as TestLike).fullTitle(), state: 'pending' });
+        });
+    });
+    void vscode.window.setStatusBarMessage(`e2e harness: ${tests.length} tests, ${failures} failed`);
+    return { status: failures === 0 ? 'passed' : 'failed', suite, tests };
+}
