@@ -6,6 +6,7 @@ export default tseslint.config(
         ignores: [
             'dist/**',
             'dist-test/**',
+            'dist-ext-test/**',
             '.dist-test-*/**',
             'node_modules/**',
             'test/fixtures/**',

@@ -2,6 +2,7 @@
 # `npm run bench`: builds the CLI and the benchmarks, then runs them (or the ones named).
 #   npm run bench            P2 (FileStore, no Docker) then P1 (live demo stack)
 #   npm run bench -- p2      one of them
+#   npm run bench -- p5      extension activation time and bundle sizes
 # Results: a table on stdout and bench/results/<name>.json.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,7 +11,10 @@ which=("${@:-p2 p1}")
 read -r -a which <<<"${which[*]}"
 
 node esbuild.mjs >/dev/null
-out="$(mktemp -d -t stack-doctor-bench-XXXXXX)"
+# Bundled inside the repository (bench/results/ is gitignored) so that the bundle's external
+# modules (ssh2, cpu-features) resolve from node_modules as the CLI's do.
+out="$repo/bench/results/.build-$$"
+mkdir -p "$out"
 trap 'rm -rf "$out"' EXIT
 npx esbuild bench/p1Diagnose.ts bench/p2FileStore.ts --bundle --platform=node --target=node20 \
     --format=cjs --outdir="$out" --log-level=warning --external:ssh2 --external:cpu-features
@@ -19,6 +23,7 @@ for name in "${which[@]}"; do
     case "$name" in
         p1) STACK_DOCTOR_REPO="$repo" node "$out/p1Diagnose.js" ;;
         p2) STACK_DOCTOR_REPO="$repo" node "$out/p2FileStore.js" ;;
-        *) echo "unknown benchmark: $name (p1, p2)" >&2; exit 2 ;;
+        p5) node bench/activation.mjs ;;
+        *) echo "unknown benchmark: $name (p1, p2, p5)" >&2; exit 2 ;;
     esac
 done

@@ -92,4 +92,3 @@ function currentText(uri: vscode.Uri): string | undefined {
         return undefined;
     }
 }
-

@@ -75,7 +75,9 @@ function showLogs(session: StackSession, node?: StackNode): Promise<void> | void
         return;
     }
     if (!isTrusted()) {
-        void vscode.window.showWarningMessage('Showing logs runs docker compose: trust the workspace first.');
+        void vscode.window.showWarningMessage(
+            'Showing logs runs docker compose: trust the workspace first.',
+        );
         return;
     }
     const open = (service: string) => {

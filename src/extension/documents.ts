@@ -12,7 +12,10 @@ export function openNotebooks(folder: vscode.Uri): Map<string, string> {
     const open = new Map<string, string>();
     for (const notebook of vscode.workspace.notebookDocuments) {
         if (notebook.uri.scheme !== 'file' || !notebook.uri.fsPath.endsWith('.ipynb')) continue;
-        const relative = path.relative(folder.fsPath, notebook.uri.fsPath).split(path.sep).join('/');
+        const relative = path
+            .relative(folder.fsPath, notebook.uri.fsPath)
+            .split(path.sep)
+            .join('/');
         if (relative.startsWith('..')) continue;
         try {
             // Findings point into the file as it was read from disk.

@@ -69,12 +69,10 @@ export async function watchContainerEvents(
         logLines: 0,
     });
     if (!session.docker) return { facts: session.facts, dispose: () => undefined };
-    const subscription = await watchEvents(
-        session.docker,
-        { project: target.project },
-        onEvent,
-        { timeoutMs: target.timeoutMs, onError },
-    );
+    const subscription = await watchEvents(session.docker, { project: target.project }, onEvent, {
+        timeoutMs: target.timeoutMs,
+        onError,
+    });
     return {
         address: session.facts.endpoint?.address,
         facts: session.facts,

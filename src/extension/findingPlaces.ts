@@ -9,8 +9,7 @@ import { positionOf } from '../core/workspace/pythonSource.js';
 
 /** A document of the workspace: a file, or one cell of a notebook open in the notebook editor. */
 export type DocumentTarget =
-    | { kind: 'file'; file: string }
-    | { kind: 'cell'; notebook: string; cell: number };
+    { kind: 'file'; file: string } | { kind: 'cell'; notebook: string; cell: number };
 
 /** A 0-based range in a target document, end exclusive, as VS Code counts. */
 export interface PlacedRange {
@@ -143,14 +142,20 @@ export function diagnosticPlans(findings: Finding[], notebooks: OpenNotebooks): 
             const cause = byId.get(id);
             const at = cause?.locations[0];
             if (cause && at) {
-                links.push({ place: placeRange(at, notebooks), message: `Caused by: ${cause.title}` });
+                links.push({
+                    place: placeRange(at, notebooks),
+                    message: `Caused by: ${cause.title}`,
+                });
             }
         }
         for (const id of finding.causes ?? []) {
             const effect = byId.get(id);
             const at = effect?.locations[0];
             if (effect && at) {
-                links.push({ place: placeRange(at, notebooks), message: `Causes: ${effect.title}` });
+                links.push({
+                    place: placeRange(at, notebooks),
+                    message: `Causes: ${effect.title}`,
+                });
             }
         }
         finding.locations.forEach((location, index) => {

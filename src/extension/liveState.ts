@@ -12,7 +12,10 @@ export interface PatchedSnapshot {
 }
 
 /** The snapshot with the event's container updated; the input is left as it was. */
-export function applyContainerEvent(snapshot: StackSnapshot, event: ContainerEvent): PatchedSnapshot {
+export function applyContainerEvent(
+    snapshot: StackSnapshot,
+    event: ContainerEvent,
+): PatchedSnapshot {
     const containers = snapshot.docker?.containers ?? [];
     const index = containers.findIndex((c) => c.id === event.containerId);
     const current = containers[index];

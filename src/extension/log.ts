@@ -25,8 +25,9 @@ export class Log implements vscode.Disposable {
 
     /** Errors keep their stack, so a bug report from the log says where it happened. */
     error(message: string, error?: unknown): void {
-        if (error instanceof Error) this.channel.error(`${message}: ${error.stack ?? error.message}`);
-        else if (error !== undefined) this.channel.error(`${message}: ${String(error)}`);
+        if (error instanceof Error)
+            this.channel.error(`${message}: ${error.stack ?? error.message}`);
+        else if (error !== undefined) this.channel.error(`${message}: ${JSON.stringify(error)}`);
         else this.channel.error(message);
     }
 

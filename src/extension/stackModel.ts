@@ -190,13 +190,19 @@ function containerOf(snapshot: StackSnapshot, service: string): ContainerFacts |
 /** "running, healthy", "exited (1)", "not created": the service's state in a few words. */
 export function describeState(
     container: ContainerFacts | undefined,
-    dockerAsked: boolean,
+    docker: 'answered' | 'not-asked' | 'unreachable',
 ): { text: string; icon: NodeIcon } {
-    if (!dockerAsked) return { text: 'state unknown (files only)', icon: { id: 'circle-outline' } };
+    if (docker === 'not-asked') {
+        return { text: 'state unknown (files only)', icon: { id: 'circle-outline' } };
+    }
+    if (docker === 'unreachable') {
+        return { text: 'state unknown (Docker not reachable)', icon: { id: 'circle-outline' } };
+    }
     if (!container) return { text: 'not created', icon: { id: 'circle-slash' } };
     const restarts = container.restartCount > 0 ? `, ${container.restartCount} restart(s)` : '';
     if (container.state === 'running') {
-        const health = container.health && container.health !== 'none' ? `, ${container.health}` : '';
+        const health =
+            container.health && container.health !== 'none' ? `, ${container.health}` : '';
         const icon =
             container.health === 'unhealthy'
                 ? ERROR
@@ -219,8 +225,10 @@ export function describeState(
 function serviceNode(snapshot: StackSnapshot, findings: Finding[], name: string): StackNode {
     const composed = snapshot.compose?.services.find((s) => s.name === name);
     const container = containerOf(snapshot, name);
-    const dockerAsked = snapshot.docker?.reachable === true;
-    const state = describeState(container, dockerAsked);
+    const state = describeState(
+        container,
+        !snapshot.docker ? 'not-asked' : snapshot.docker.reachable ? 'answered' : 'unreachable',
+    );
     const own = findings.filter((f) => f.service === name);
     const worst = own.find((f) => f.severity === 'error') ?? own[0];
     const children: StackNode[] = [
@@ -363,9 +371,11 @@ function findingNode(finding: Finding): StackNode {
         id: `finding:${finding.id}`,
         label: finding.title,
         description: `${finding.rootCause ? 'root cause · ' : ''}${finding.kind}`,
-        tooltip: [finding.title, ...finding.evidence.map((e) => `· ${e}`), `Fix: ${finding.fix}`].join(
-            '\n',
-        ),
+        tooltip: [
+            finding.title,
+            ...finding.evidence.map((e) => `· ${e}`),
+            `Fix: ${finding.fix}`,
+        ].join('\n'),
         icon: severityIcon(finding.severity),
         contextValue: 'finding',
         findingId: finding.id,

@@ -277,7 +277,9 @@ export class StackSession implements vscode.Disposable {
             this.snapshot = { ...this.snapshot, docker };
             this.recheck();
         } catch (error) {
-            this.ctx.log.debug(`poll failed: ${error instanceof Error ? error.message : String(error)}`);
+            this.ctx.log.debug(
+                `poll failed: ${error instanceof Error ? error.message : String(error)}`,
+            );
         }
     }
 

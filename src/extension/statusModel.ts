@@ -17,10 +17,18 @@ export function serverStatus(
     options: { diagnosing?: boolean; offline?: boolean } = {},
 ): StatusText {
     if (options.diagnosing) {
-        return { text: '$(sync~spin) MLflow: diagnosing…', tooltip: 'Diagnosing the stack', level: 'unknown' };
+        return {
+            text: '$(sync~spin) MLflow: diagnosing…',
+            tooltip: 'Diagnosing the stack',
+            level: 'unknown',
+        };
     }
     if (!snapshot || !report) {
-        return { text: '$(beaker) MLflow', tooltip: 'Click to diagnose the stack', level: 'unknown' };
+        return {
+            text: '$(beaker) MLflow',
+            tooltip: 'Click to diagnose the stack',
+            level: 'unknown',
+        };
     }
     const errors = report.findings.filter((f) => f.severity === 'error').length;
     const summary = `${report.findings.length} finding(s), ${errors} error(s). Click to diagnose again.`;
@@ -46,10 +54,12 @@ export function serverStatus(
     if (snapshot.serverConfigs.length === 0 && snapshot.servers.length === 0) {
         return { text: '$(question) MLflow server not found', tooltip: summary, level: 'unknown' };
     }
-    const declared = snapshot.serverConfigs.find((c) => c.declaredVersion)?.declaredVersion?.version;
+    const declared = snapshot.serverConfigs.find((c) => c.declaredVersion)?.declaredVersion
+        ?.version;
     const version = declared ? ` ${declared}` : '';
     if (options.offline) {
-        const pair = mismatch && client && declared && client !== declared ? ` ≠ client ${client}` : '';
+        const pair =
+            mismatch && client && declared && client !== declared ? ` ≠ client ${client}` : '';
         return {
             text: `$(file) MLflow${version}${pair} (files only)`,
             tooltip: `The server was not asked (restricted mode or offline).\n${summary}`,

@@ -6,8 +6,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { createRequire } from 'node:module';
+import type { Browser, Page } from 'playwright-core';
 import { CACHE, freePort, REPO } from '../integration/stackLab.js';
+
+// Loaded from node_modules at run time: scripts/run-tests.mjs bundles each test file, and
+// playwright-core does not survive bundling (it reads its own package.json by relative path).
+const { chromium } = createRequire(path.join(REPO, 'package.json'))(
+    'playwright-core',
+) as typeof import('playwright-core');
 
 export const CODE_SERVER = path.join(CACHE, 'code-server', 'node_modules', '.bin', 'code-server');
 export const CHROMIUM = '/usr/bin/chromium';

@@ -4,7 +4,13 @@ import { describe, test } from 'node:test';
 import type { Finding, FixEdit } from '../../src/core/model.js';
 import { backupPath, fixPlans, overlapping } from '../../src/extension/fixPlans.js';
 
-function edit(label: string, line: number, column = 1, endColumn = column, file = 'compose.yaml'): FixEdit {
+function edit(
+    label: string,
+    line: number,
+    column = 1,
+    endColumn = column,
+    file = 'compose.yaml',
+): FixEdit {
     return {
         file,
         range: { file, line, column, endLine: line, endColumn },
@@ -63,7 +69,9 @@ describe('quick fix plans', () => {
     });
 
     test('a single fix is the preferred one', () => {
-        const [plan, ...rest] = fixPlans(finding('server-binding', [edit('Add --host 0.0.0.0', 5)]));
+        const [plan, ...rest] = fixPlans(
+            finding('server-binding', [edit('Add --host 0.0.0.0', 5)]),
+        );
         assert.equal(rest.length, 0);
         assert.equal(plan?.preferred, true);
         assert.deepEqual(plan?.backups, []);
@@ -105,7 +113,13 @@ describe('quick fix plans', () => {
 describe('backup paths', () => {
     test('uses <file>.bak, then numbered names, never an existing file', () => {
         const taken = new Set(['m/meta.yaml.bak', 'm/meta.yaml.bak.2']);
-        assert.equal(backupPath('m/meta.yaml', () => false), 'm/meta.yaml.bak');
-        assert.equal(backupPath('m/meta.yaml', (p) => taken.has(p)), 'm/meta.yaml.bak.3');
+        assert.equal(
+            backupPath('m/meta.yaml', () => false),
+            'm/meta.yaml.bak',
+        );
+        assert.equal(
+            backupPath('m/meta.yaml', (p) => taken.has(p)),
+            'm/meta.yaml.bak.3',
+        );
     });
 });

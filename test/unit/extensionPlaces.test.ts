@@ -150,7 +150,10 @@ describe('diagnostic plans', () => {
             kind: 'file',
             file: 'requirements.txt',
         });
-        assert.match(onCompose?.related[0]?.message ?? '', /Other side: requirements\.txt \(mlflow\)/);
+        assert.match(
+            onCompose?.related[0]?.message ?? '',
+            /Other side: requirements\.txt \(mlflow\)/,
+        );
         assert.deepEqual(onRequirements?.related[0]?.place.target, {
             kind: 'file',
             file: 'compose.yaml',

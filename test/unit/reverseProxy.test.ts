@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import {
     parseNginxConfig,
     readNginxSite,
@@ -26,6 +27,38 @@ void describe('nginx configuration', () => {
         assert.equal(server?.name, 'server');
         assert.equal(server?.line, 3);
         assert.deepEqual(server?.children?.[0]?.args, ['200', 'a ; b']);
+    });
+
+    void test('never throws on arbitrary configuration text', () => {
+        fc.assert(
+            fc.property(
+                fc.string({
+                    unit: fc.constantFrom(
+                        '{',
+                        '}',
+                        ';',
+                        '"',
+                        "'",
+                        '#',
+                        '\\',
+                        '\n',
+                        ' ',
+                        'location',
+                        'server',
+                        '=',
+                        '/a',
+                        'proxy_pass',
+                        'http://m:5000/',
+                    ),
+                    maxLength: 60,
+                }),
+                (text) => {
+                    const site = readNginxSite(text, 'x.conf');
+                    for (const server of site.servers) selectLocation(server, '/a/b');
+                },
+            ),
+            { numRuns: 300 },
+        );
     });
 
     void test('reports unbalanced braces instead of failing', () => {

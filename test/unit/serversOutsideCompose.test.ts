@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import {
     findWrittenServerConfigs,
     parseDockerBuildLines,
@@ -130,6 +131,49 @@ void describe('servers started outside compose', () => {
             problems: [],
         });
         assert.deepEqual(configs, []);
+    });
+
+    void test('never throws on arbitrary script and Dockerfile text', () => {
+        const words = fc.constantFrom(
+            'docker',
+            'run',
+            'build',
+            '-p',
+            '-t',
+            'mlflow',
+            'server',
+            'ui',
+            '\\\n',
+            '"',
+            "'",
+            '&&',
+            ';',
+            'CMD',
+            'ENTRYPOINT',
+            '[',
+            ']',
+            '5000:5000',
+            '--name',
+            'x',
+            ' ',
+            '\n',
+            'sh',
+            '-c',
+        );
+        fc.assert(
+            fc.property(
+                fc.array(words, { maxLength: 40 }),
+                fc.array(words, { maxLength: 40 }),
+                (a, b) => {
+                    const configs = findWrittenServerConfigs(
+                        { 'run.sh': a.join(' '), Dockerfile: b.join(' ') },
+                        '/ws',
+                    );
+                    assert.ok(Array.isArray(configs));
+                },
+            ),
+            { numRuns: 300 },
+        );
     });
 
     void test('ignores Dockerfiles and scripts that start something other than MLflow', () => {

@@ -345,3 +345,25 @@ void describe('server command lines against their version', () => {
         assert.deepEqual(serverFlagsCheck.run(s), []);
     });
 });
+
+void describe('clients on a file store', () => {
+    void test('a 3.13 client that logs to ./mlruns itself is refused', async () => {
+        const s = await stack({
+            'requirements.txt': 'mlflow==3.13.0\n',
+            'train.py':
+                'import mlflow\nmlflow.set_tracking_uri("file:./mlruns")\nmlflow.log_metric("a", 1)\n',
+        });
+        const f = only(versionParityCheck.run(s), /refuses the file store/);
+        assert.equal(f.severity, 'error');
+        assert.equal(f.locations[0]?.line, 2);
+        assert.match(f.fix, /migrate-filestore/);
+    });
+
+    void test('a 3.5 client on ./mlruns is fine', async () => {
+        const s = await stack({
+            'requirements.txt': 'mlflow==3.5.0\n',
+            'train.py': 'import mlflow\nmlflow.set_tracking_uri("./mlruns")\n',
+        });
+        assert.deepEqual(versionParityCheck.run(s), []);
+    });
+});

@@ -215,7 +215,7 @@ function unexpandedVariables(snapshot: StackSnapshot, service: ComposeService): 
 
 /** Lines of a folded (`>`) block scalar, as written. */
 function foldedLines(raw: string): string[] | undefined {
-    const m = /(?:^|[:\-]\s*)>[-+]?\d*[ \t]*\n([\s\S]*)$/.exec(raw);
+    const m = /(?:^|[:-]\s*)>[-+]?\d*[ \t]*\n([\s\S]*)$/.exec(raw);
     if (!m) return undefined;
     return (m[1] as string)
         .split('\n')

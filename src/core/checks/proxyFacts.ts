@@ -24,6 +24,8 @@ export interface ProxyRoute {
     proxyService?: string;
 }
 
+// Not yet: Traefik labels, Caddyfiles and Apache configs are not read; only nginx is followed.
+
 /** The nginx configs among the snapshot's files. */
 export function nginxSites(snapshot: StackSnapshot): NginxSite[] {
     return Object.entries(snapshot.files ?? {})

@@ -16,6 +16,7 @@ import {
     apiVerdict,
     compareVersions,
     compatibility,
+    fileStoreSupport,
     logModelReturnsModelsUri,
     newestMlflowForPython,
     parseVersion,
@@ -30,7 +31,13 @@ import {
     placedClients,
 } from './clientPlaces.js';
 import { replaceOnKeyLine, replaceOnLine } from './commandEdits.js';
-import { composeService, containerOf, probesOf } from './stackFacts.js';
+import {
+    composeService,
+    containerOf,
+    probesOf,
+    serviceBuildingFile,
+    uriLocation,
+} from './stackFacts.js';
 
 interface KnownServerVersion {
     version: string;
@@ -411,6 +418,52 @@ function apiFindings(snapshot: StackSnapshot, clients: PlacedClient[]): Finding[
     return findings;
 }
 
+/** A client of 3.6+ that opens a file store itself: deprecated, and refused from 3.13. */
+function clientFileStores(snapshot: StackSnapshot, clients: PlacedClient[]): Finding[] {
+    const findings: Finding[] = [];
+    for (const use of snapshot.workspace.trackingUris) {
+        if (use.via === 'default' || /^[a-z][\w+.-]*:\/\//i.test(use.uri.replace(/^file:/i, '')))
+            continue;
+        if (!/^(?:file:|\.{0,2}\/|[A-Za-z]:[\\/]|[\w.-]+(?:\/|$))/.test(use.uri)) continue;
+        const place = use.service ?? serviceBuildingFile(snapshot, use.file);
+        const client =
+            clients.find((c) => c.service === place) ??
+            (clients.length === 1 ? clients[0] : undefined);
+        if (!client) continue;
+        const support = fileStoreSupport(client.version);
+        if (support === 'supported') continue;
+        const env = place ? composeService(snapshot, place)?.environment : undefined;
+        if (support === 'refused' && /^(1|true)$/i.test(env?.MLFLOW_ALLOW_FILE_STORE ?? ''))
+            continue;
+        findings.push(
+            makeFinding(`${use.file}:${use.line}:file-store`, {
+                kind: 'version-mismatch',
+                severity: support === 'refused' ? 'error' : 'warning',
+                title:
+                    support === 'refused'
+                        ? `The MLflow ${client.version} client refuses the file store ${use.uri} unless MLFLOW_ALLOW_FILE_STORE=true`
+                        : `The MLflow ${client.version} client uses the deprecated file store ${use.uri}`,
+                evidence: [
+                    `${use.file}:${use.line} sets the tracking URI to ${use.uri}.`,
+                    `Client in ${placeName(client)}: ${describeSource(client.source)}.`,
+                    support === 'refused'
+                        ? "From 3.13 creating a FileStore fails with `The filesystem tracking backend (e.g., './mlruns') is no longer supported` (facts §4.7, §7.2)."
+                        : 'From 3.6 a FileStore logs a FutureWarning that the file backend is deprecated (facts §4.7).',
+                ],
+                fix:
+                    'Log through the tracking server (an http:// URI) or a database (sqlite:///mlflow.db); ' +
+                    '`mlflow migrate-filestore` (3.10+) copies an existing ./mlruns into a database' +
+                    (support === 'refused'
+                        ? '; MLFLOW_ALLOW_FILE_STORE=true keeps the file store for now.'
+                        : '.'),
+                locations: [uriLocation(snapshot, use)],
+                ...(client.service ? { service: client.service } : {}),
+            }),
+        );
+    }
+    return findings;
+}
+
 export const versionParityCheck: Check = {
     name: 'version-parity',
     run(snapshot) {
@@ -428,7 +481,7 @@ export const versionParityCheck: Check = {
         }
         // Not yet: a loose pin with no installed version known (`mlflow>=3` and nothing
         // recorded) is not compared with the server, though its allowed majors could be.
-        findings.push(...apiFindings(snapshot, clients));
+        findings.push(...apiFindings(snapshot, clients), ...clientFileStores(snapshot, clients));
         return findings;
     },
 };

@@ -210,6 +210,7 @@ function parseRun(
         else if (name === '--name') run.name = value;
         else if (name === '--network' || name === '--net') run.network = value;
         else if (name === '--entrypoint') run.entrypoint = value;
+        // Not yet: `--env-file` is not read, so server options set only there are missed.
     }
     return undefined;
 }

@@ -160,6 +160,8 @@ export function hasPackage(
     const wanted = new Set(names.map(normalisePackage));
     if ([...packages.basePackages, ...packages.added].some((p) => wanted.has(normalisePackage(p))))
         return 'yes';
+    // Not yet: `pip install -r <file>` is not followed into the file, so such images count as
+    // unknown and only a container log can prove a package missing.
     if (!packages.baseKnown || packages.requirementFiles.length > 0) return 'unknown';
     return 'no';
 }

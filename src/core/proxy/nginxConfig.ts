@@ -266,6 +266,8 @@ export function readNginxSite(text: string, file: string): NginxSite {
             }
         }
     };
+    // Not yet: `include` is not followed, so locations in included files are seen only when
+    // that file is itself among the workspace's configs.
     walk(directives, undefined);
     return site;
 }

@@ -72,15 +72,41 @@ async function runSuite(suite: string): Promise<HarnessResults> {
     mocha.ui('bdd');
     mocha.ui('tdd');
     mocha.suite.emit('pre-require', globalThis, suite, mocha);
-    const loaded = require(suite) as { run?: () => Promise<unknown> };
-    if (typeof loaded.run === 'function' && mocha.suite.total() === 0) {
-        await loaded.run();
-        return {
-            status: 'passed',
-            suite,
-            tests: [],
-            note: 'the suite ran through its own run(); only its overall outcome is known',
+    // A suite with its own run() (and its own bundled mocha) reports through its reporter on
+    // the console: keep that output, and read the totals from the spec reporter's summary.
+    const output: string[] = [];
+    const original = { log: console.log, error: console.error };
+    const keep =
+        (write: (...args: unknown[]) => void) =>
+        (...args: unknown[]) => {
+            output.push(args.map(String).join(' '));
+            write(...args);
         };
+    console.log = keep(original.log);
+    console.error = keep(original.error);
+    try {
+        const loaded = require(suite) as { run?: () => Promise<unknown> };
+        if (typeof loaded.run === 'function' && mocha.suite.total() === 0) {
+            const outcome = await loaded.run().then(
+                () => undefined,
+                (error: unknown) => (error instanceof Error ? error.message : String(error)),
+            );
+            const text = output.join('\n');
+            const count = (word: string) => Number(text.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
+            return {
+                status: outcome === undefined ? 'passed' : 'failed',
+                suite,
+                error: outcome,
+                tests: [],
+                passing: count('passing'),
+                failing: count('failing'),
+                pending: count('pending'),
+                output: text,
+            };
+        }
+    } finally {
+        console.log = original.log;
+        console.error = original.error;
     }
 
     const tests: HarnessTest[] = [];
@@ -105,5 +131,13 @@ async function runSuite(suite: string): Promise<HarnessResults> {
         });
     });
     void vscode.window.setStatusBarMessage(`e2e harness: ${tests.length} tests, ${failures} failed`);
-    return { status: failures === 0 ? 'passed' : 'failed', suite, tests };
+    return {
+        status: failures === 0 ? 'passed' : 'failed',
+        suite,
+        tests,
+        passing: tests.filter((t) => t.state === 'passed').length,
+        failing: failures,
+        pending: tests.filter((t) => t.state === 'pending').length,
+        output: output.join('\n'),
+    };
 }

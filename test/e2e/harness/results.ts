@@ -13,6 +13,10 @@ export interface HarnessResults {
     suite: string;
     tests: HarnessTest[];
     error?: string;
-    note?: string;
+    passing?: number;
+    failing?: number;
+    pending?: number;
+    /** What the suite printed (its reporter's output). */
+    output?: string;
     durationMs?: number;
 }

@@ -1,0 +1,22 @@
+// The extension-host suite's entry: `run()` as @vscode/test-electron's extensionTestsPath wants
+// it, and as a harness extension in code-server can call it. The test modules are required only
+// after mocha has set up its interface, because they register their suites when they load.
+
+import Mocha from 'mocha';
+
+export function run(): Promise<void> {
+    const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60_000, reporter: 'spec' });
+    mocha.suite.emit('pre-require', globalThis, 'stack-doctor-suite', mocha);
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    require('./activation.test.js');
+    require('./diagnostics.test.js');
+    require('./quickFixes.test.js');
+    require('./restricted.test.js');
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    return new Promise((resolve, reject) => {
+        mocha.run((failures) => {
+            if (failures > 0) reject(new Error(`${failures} extension test(s) failed`));
+            else resolve();
+        });
+    });
+}
