@@ -49,7 +49,12 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
-});
+// Only when run as a program: a harness may load this bundle for prepareSeedWorkspace alone.
+if (require.main === module) {
+    main().catch((error: unknown) => {
+        console.error(error instanceof Error ? error.message : error);
+        process.exit(1);
+    });
+}
+
+export { prepareSeedWorkspace };

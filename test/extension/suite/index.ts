@@ -4,6 +4,8 @@
 
 import Mocha from 'mocha';
 
+export { prepareSeedWorkspace } from '../seedWorkspace.js';
+
 export function run(): Promise<void> {
     const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60_000, reporter: 'spec' });
     mocha.suite.emit('pre-require', globalThis, 'stack-doctor-suite', mocha);
