@@ -7,7 +7,7 @@ export default tseslint.config(
             'dist/**',
             'dist-test/**',
             'dist-ext-test/**',
-            '.dist-test-*/**',
+            '.dist-test-*/**', 'bench/results/**', '.test-artifacts/**',
             'node_modules/**',
             'test/fixtures/**',
             'examples/**',

@@ -126,7 +126,7 @@ function containerFromInspect(
     snapshot: StackSnapshot,
     inspect: Record<string, unknown>,
 ): ContainerFacts {
-    const name = String(inspect.Name ?? 'recorded').replace(/^\//, '');
+    const name = (typeof inspect.Name === 'string' ? inspect.Name : 'recorded').replace(/^\//, '');
     const service = serviceFor(snapshot, name) ?? snapshot.serverConfigs[0]?.service;
     const c = blankContainer(name, service);
     const config = isObject(inspect.Config) ? inspect.Config : {};

@@ -57,12 +57,18 @@ async function containerOf(lab: StackLab, service: string): Promise<string> {
 }
 
 async function health(container: string): Promise<string> {
-    const { stdout } = await run('docker', ['inspect', '-f', '{{.State.Health.Status}}', container]);
+    const { stdout } = await run('docker', [
+        'inspect',
+        '-f',
+        '{{if .State.Health}}{{.State.Health.Status}}{{end}}',
+        container,
+    ]);
     return stdout.trim();
 }
 
+/** Findings whose first location, where VS Code puts the diagnostic, is in `file`. */
 function located(findings: Finding[], file: string): Finding[] {
-    return findings.filter((f) => f.locations.some((l) => l.file === file));
+    return findings.filter((f) => f.locations[0]?.file === file);
 }
 
 void describe('Stack Doctor in VS Code on the broken seed stack', { skip, timeout: 900_000 }, () => {
@@ -126,7 +132,7 @@ void describe('Stack Doctor in VS Code on the broken seed stack', { skip, timeou
 
             const markers = await problems.markers();
             for (const finding of located(expected, 'compose.yaml')) {
-                const at = finding.locations.find((l) => l.file === 'compose.yaml');
+                const at = finding.locations[0];
                 assert.ok(
                     markers.some(
                         (m) => m.file === 'compose.yaml' && m.line === at?.line && m.column === at?.column,
@@ -149,10 +155,11 @@ void describe('Stack Doctor in VS Code on the broken seed stack', { skip, timeou
 
             await workbench.openFile('compose.yaml');
             await workbench.goToLine(at.line, at.column);
-            const offered = await workbench.applyQuickFix(/healthy|healthcheck/i);
+            // Both edits at once (the healthcheck and the condition) is what makes the race go away.
+            const offered = await workbench.applyQuickFix(/healthcheck.*service_healthy/i);
             assert.ok(
-                offered.some((t) => /healthy|healthcheck/i.test(t)),
-                `a healthcheck fix among ${offered.join(' | ')}`,
+                offered.some((t) => /healthcheck.*service_healthy/i.test(t)),
+                `a healthcheck + service_healthy fix among ${offered.join(' | ')}`,
             );
             await workbench.save();
             const compose = readFileSync(path.join(lab.dir, 'compose.yaml'), 'utf8');
@@ -197,8 +204,12 @@ void describe('Stack Doctor in VS Code on the broken seed stack', { skip, timeou
                 env: { ...lab.env(), MLFLOW_PORT: String(backend) },
                 timeout: 180_000,
             });
-            const mlflow = await containerOf(lab, 'mlflow');
-            await lab.waitFor('the server to be healthy', async () => (await health(mlflow)) === 'healthy', 120_000);
+            await lab.waitFor('the server to answer on its own port', async () => {
+                const response = await fetch(`http://127.0.0.1:${backend}/health`, {
+                    signal: AbortSignal.timeout(2000),
+                });
+                return response.ok;
+            });
             mlflowProxy = await CountingProxy.start({ port: lab.port }, { port: backend });
             socketDir = mkdtempSync(path.join(os.tmpdir(), 'stack-doctor-docker-'));
             const socketPath = path.join(socketDir, 'docker.sock');
@@ -252,7 +263,7 @@ void describe('Stack Doctor in VS Code on the broken seed stack', { skip, timeou
         void test('shows a container change in the visible tree within 1 s', async () => {
             await stack.open();
             await stack.expandAll();
-            await stack.waitForRow(/^mlflow — running, healthy/, 30_000);
+            await stack.waitForRow(/^mlflow — running/, 30_000);
             const mlflow = await containerOf(lab, 'mlflow');
             const figures: string[] = [];
 
@@ -280,7 +291,10 @@ void describe('Stack Doctor in VS Code on the broken seed stack', { skip, timeou
             const started = Date.now() - t;
             figures.push(`docker start → tree shows running: ${started} ms`);
 
-            // Health: from the moment the Engine reports healthy to the moment the tree does.
+            // Health: from the moment the Engine reports healthy to the moment the tree does
+            // (there is a healthcheck once the quick fix above was applied).
+            const hasHealthcheck = (await health(mlflow).catch(() => '')) !== '';
+            assert.ok(hasHealthcheck, 'the server has a healthcheck (from the quick fix)');
             let healthyAt = 0;
             await lab.waitFor('the server to be healthy', async () => {
                 const ok = (await health(mlflow)) === 'healthy';

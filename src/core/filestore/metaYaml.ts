@@ -34,6 +34,7 @@ const FALSES = new Set(['false', 'False', 'FALSE', 'no', 'No', 'NO', 'off', 'Off
 const SPECIAL_START = /^[-?:,[\]{}#&*!|>'"%@`]/;
 // Control characters (a NUL-filled block after a crash) make PyYAML refuse the whole file, and so
 // does a plain value ending in a colon: both are left to js-yaml, which rejects them too.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
 const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]/;
 
 /** Parses one `meta.yaml`. Never throws. */

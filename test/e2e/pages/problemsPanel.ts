@@ -6,12 +6,20 @@ import type { Locator, Page } from 'playwright-core';
 export interface ProblemRow {
     /** The file rows' name, or the marker's message. */
     text: string;
-    kind: 'file' | 'marker';
+    /** `related`: a marker's related information (Caused by, Other side), under its marker. */
+    kind: 'file' | 'marker' | 'related';
     /** For markers: 1-based line and column, from `[Ln N, Col M]`. */
     line?: number;
     column?: number;
     /** For markers: the file row above it. */
     file?: string;
+}
+
+interface RawRow {
+    index: number;
+    kind: ProblemRow['kind'];
+    text: string;
+    fileName: string;
 }
 
 export class ProblemsPanel {
@@ -28,34 +36,56 @@ export class ProblemsPanel {
         await this.panel.waitFor({ timeout: 10_000 });
     }
 
+    /**
+     * Every row, in order. The list is virtual (only the rows in view are in the DOM), so it is
+     * scrolled from top to bottom with the mouse wheel and the rows collected by their index.
+     */
     async rows(): Promise<ProblemRow[]> {
-        const raw = await this.panel.locator('.monaco-list-row').evaluateAll((elements) =>
-            elements.map((row) => ({
-                marker: row.querySelector('.marker-message-details, .marker-message') !== null,
-                text: (row as unknown as { innerText: string }).innerText.replaceAll('\n', ' ').trim(),
-                aria: row.getAttribute('aria-label') ?? '',
-                fileName: row.querySelector('.label-name')?.textContent ?? '',
-            })),
-        );
+        const list = this.panel.locator('.monaco-list').first();
+        const box = await list.boundingBox();
+        const byIndex = new Map<number, RawRow>();
+        if (box) await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        if (box) await this.page.mouse.wheel(0, -100_000);
+        for (let page = 0; page < 50; page++) {
+            const before = byIndex.size;
+            for (const row of await this.visibleRows()) byIndex.set(row.index, row);
+            if (!box || (page > 0 && byIndex.size === before)) break;
+            await this.page.mouse.wheel(0, box.height * 0.8);
+            await this.page.waitForTimeout(100);
+        }
         const rows: ProblemRow[] = [];
         let file: string | undefined;
-        for (const r of raw) {
+        for (const r of [...byIndex.values()].sort((a, b) => a.index - b.index)) {
             const position = r.text.match(/\[Ln (\d+), Col (\d+)\]/);
-            if (!position) {
-                const name = r.fileName.trim() || r.text;
-                file = name;
-                rows.push({ text: name, kind: 'file' });
+            if (r.kind === 'file') {
+                file = r.fileName.trim() || r.text;
+                rows.push({ text: file, kind: 'file' });
                 continue;
             }
             rows.push({
                 text: r.text,
-                kind: 'marker',
-                line: Number(position[1]),
-                column: Number(position[2]),
+                kind: r.kind,
+                line: position ? Number(position[1]) : undefined,
+                column: position ? Number(position[2]) : undefined,
                 file,
             });
         }
         return rows;
+    }
+
+    private async visibleRows(): Promise<RawRow[]> {
+        return this.panel.locator('.monaco-list-row').evaluateAll((elements) =>
+            elements.map((row) => ({
+                index: Number(row.getAttribute('data-index') ?? '-1'),
+                kind: row.querySelector('.marker-icon')
+                    ? ('marker' as const)
+                    : row.querySelector('.related-info-resource')
+                      ? ('related' as const)
+                      : ('file' as const),
+                text: (row as unknown as { innerText: string }).innerText.replaceAll('\n', ' ').trim(),
+                fileName: row.querySelector('.label-name')?.textContent ?? '',
+            })),
+        );
     }
 
     async markers(): Promise<ProblemRow[]> {

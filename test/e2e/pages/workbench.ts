@@ -2,7 +2,8 @@
 // lightbulb menu, notifications. Selectors are the workbench's own class names and ARIA roles
 // of VS Code 1.100; nothing here knows about Stack Doctor.
 
-import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 
@@ -86,12 +87,21 @@ export class Workbench {
         const rows = menu.locator('.monaco-list-row.action');
         await rows.first().waitFor({ timeout: 10_000 });
         const offered = (await rows.allInnerTexts()).map((t) => t.trim());
-        const pick = rows.filter({ hasText: title }).first();
-        if ((await pick.count()) === 0) {
+        const index = offered.findIndex((t) => title.test(t));
+        if (index < 0) {
             await this.page.keyboard.press('Escape');
             return offered;
         }
-        await pick.click();
+        // The menu sits under a pointer block while it opens; the keyboard is what a user of
+        // Ctrl+. uses anyway: move the focus to the action, then Enter.
+        const focused = menu.locator('.monaco-list-row.action.focused');
+        for (let step = 0; step <= offered.length; step++) {
+            const text = (await focused.innerText().catch(() => '')).trim();
+            if (title.test(text)) break;
+            await this.page.keyboard.press('ArrowDown');
+        }
+        assert.match((await focused.innerText()).trim(), title);
+        await this.page.keyboard.press('Enter');
         await menu.waitFor({ state: 'hidden', timeout: 10_000 });
         return offered;
     }
@@ -119,7 +129,6 @@ export class Workbench {
     async screenshot(name: string, ...folders: string[]): Promise<string[]> {
         const files: string[] = [];
         const shot = await this.page.screenshot();
-        const { writeFileSync } = await import('node:fs');
         for (const folder of folders) {
             mkdirSync(folder, { recursive: true });
             const file = path.join(folder, `${name}.png`);

@@ -16,9 +16,19 @@ export function run(): Promise<void> {
     require('./restricted.test.js');
     /* eslint-enable @typescript-eslint/no-require-imports */
     return new Promise((resolve, reject) => {
-        mocha.run((failures) => {
-            if (failures > 0) reject(new Error(`${failures} extension test(s) failed`));
-            else resolve();
+        // The failures go into the error too: a harness may not see the reporter's output.
+        const failed: string[] = [];
+        const runner = mocha.run((failures) => {
+            if (failures > 0) {
+                reject(new Error(`${failures} extension test(s) failed:\n${failed.join('\n')}`));
+            } else {
+                resolve();
+            }
+        });
+        runner.on('fail', (test: Mocha.Runnable, error: Error) => {
+            failed.push(
+                `✖ ${test.fullTitle()}: ${(error.stack ?? error.message).split('\n').slice(0, 4).join(' | ')}`,
+            );
         });
     });
 }
