@@ -38,4 +38,6 @@ if (( started_dockerd == 1 )); then trap 'bash scripts/test-env/dockerd.sh stop'
 
 step "Integration tests"
 STACK_DOCTOR_REQUIRE_REAL=1 node scripts/run-tests.mjs test/integration
+step "End-to-end tests: real VS Code (code-server) driven by chromium"
+STACK_DOCTOR_REQUIRE_REAL=1 node scripts/run-tests.mjs test/e2e
 step "Done"

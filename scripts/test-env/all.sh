@@ -33,6 +33,7 @@ lane_a=$!
 
 rc=0
 time_step images "$SD_HERE/images.sh" || rc=$?
+time_step vscode bash -c '"$1/chromium.sh" && "$1/code-server.sh"' _ "$SD_HERE" >/dev/null || rc=$?
 arc=0
 wait "$lane_a" || arc=$?
 crc=$(( arc >= 10 ? 1 : 0 )); vrc=$(( arc % 10 ))

@@ -50,6 +50,7 @@ import { applyContext, contextEnv, type RecordedContext } from './recordedFacts.
 import { makeReport, type Report } from './report.js';
 import { loadSnapshot } from './snapshotFile.js';
 import { scanWorkspace } from './workspace/index.js';
+import { askInterpreter } from './workspace/scanWorkspace.js';
 
 export interface DiagnoseOptions {
     folder: string;
@@ -126,11 +127,15 @@ async function timed<T>(
     }
 }
 
+interface ServerTarget {
+    baseUrl: string;
+    origin: ServerProbe['origin'];
+    service?: string;
+    staticPrefix?: string;
+}
+
 /** URLs to probe: each server's published ports on loopback, and loopback client URIs. */
-function serverTargets(
-    snapshot: StackSnapshot,
-    options: DiagnoseOptions,
-): { baseUrl: string; origin: ServerProbe['origin']; service?: string; staticPrefix?: string }[] {
+function serverTargets(snapshot: StackSnapshot, options: DiagnoseOptions): ServerTarget[] {
     const targets = new Map<
         string,
         { baseUrl: string; origin: ServerProbe['origin']; service?: string; staticPrefix?: string }
@@ -254,17 +259,94 @@ async function probeMounts(
             servers.has(c.service) &&
             c.mounts.some((m) => m.type === 'bind'),
     );
-    for (const container of containers) {
-        const probe = new MountSyncProbe(docker, {
-            allowWrites: options.allowWrites ?? true,
-            allowExec: options.allowExec ?? true,
-            timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        });
-        const results = await timed(snapshot.probes, `mount sync ${container.name}`, () =>
-            probe.probeContainer(container),
-        );
-        if (results) snapshot.syncProbes.push(...results);
+    // Containers are probed side by side (each `docker exec` waits on the Engine, not on us);
+    // results and notes are kept in container order.
+    const notes: ProbeNote[][] = containers.map(() => []);
+    const results = await Promise.all(
+        containers.map((container, i) => {
+            const probe = new MountSyncProbe(docker, {
+                allowWrites: options.allowWrites ?? true,
+                allowExec: options.allowExec ?? true,
+                timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+            });
+            return timed(notes[i]!, `mount sync ${container.name}`, () =>
+                probe.probeContainer(container),
+            );
+        }),
+    );
+    snapshot.probes.push(...notes.flat());
+    for (const result of results) if (result) snapshot.syncProbes.push(...result);
+}
+
+/**
+ * MLflow probes by URL, each started once, as soon as its URL is known: the servers the compose
+ * file publishes are asked while Docker is still being read, and whoever needs a URL later gets
+ * the same probe. Probes that turn out not to be wanted (the live port differs) are cancelled.
+ */
+class ServerProbes {
+    private readonly runs = new Map<
+        string,
+        {
+            result: Promise<{ probe: ServerProbe; durationMs: number }>;
+            controller: AbortController;
+            wanted: boolean;
+        }
+    >();
+
+    constructor(private readonly timeoutMs: number) {}
+
+    start(target: ServerTarget): void {
+        this.run(target);
     }
+
+    /** The probe of `target`, labelled with its origin and service. */
+    async result(target: ServerTarget): Promise<{ probe: ServerProbe; durationMs: number }> {
+        const run = this.run(target);
+        run.wanted = true;
+        const { probe, durationMs } = await run.result;
+        return { probe: { ...probe, origin: target.origin, service: target.service }, durationMs };
+    }
+
+    cancelUnwanted(): void {
+        for (const run of this.runs.values()) if (!run.wanted) run.controller.abort();
+    }
+
+    private run(target: ServerTarget) {
+        const key = `${target.baseUrl}\n${target.staticPrefix ?? ''}`;
+        let run = this.runs.get(key);
+        if (!run) {
+            const controller = new AbortController();
+            const started = performance.now();
+            const result = probeServer(target.baseUrl, {
+                timeoutMs: this.timeoutMs,
+                staticPrefix: target.staticPrefix,
+                signal: controller.signal,
+            }).then((probe) => ({ probe, durationMs: Math.round(performance.now() - started) }));
+            run = { result, controller, wanted: false };
+            this.runs.set(key, run);
+        }
+        return run;
+    }
+}
+
+/** Gathering steps in the order their notes are listed (they finish in any order). */
+const STEP_ORDER = [
+    'compose',
+    'compose renderer',
+    'stack files',
+    'docker',
+    'interpreter',
+    'workspace',
+    'filestore',
+    'mlflow ',
+    'mount sync',
+];
+
+function stepRank(note: ProbeNote): number {
+    const rank = STEP_ORDER.findIndex((step) =>
+        step.endsWith(' ') ? note.probe.startsWith(step) : note.probe === step,
+    );
+    return rank < 0 ? STEP_ORDER.length : rank;
 }
 
 /**
@@ -364,42 +446,77 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
         snapshot.compose = loaded.project;
         snapshot.composeProblems = loaded.problems;
     }
+
+    // What needs no more than the compose file starts now, side by side: the interpreter, the
+    // stack files, Docker, the `docker compose config` cross-check and the MLflow servers the
+    // compose file publishes. Starting Python and the CLI cost 100s of ms each; in sequence
+    // they were most of a diagnose.
+    const online = !options.offline;
+    const interpreterStarted = performance.now();
+    const interpreter = askInterpreter(folder, {
+        timeoutMs,
+        pythonPath: options.pythonPath,
+        runInterpreter: options.runInterpreter,
+    }).then((answer) => {
+        if (options.runInterpreter !== false) {
+            snapshot.probes.push({
+                probe: 'interpreter',
+                status: 'ran',
+                detail: answer.interpreter,
+                durationMs: Math.round(performance.now() - interpreterStarted),
+            });
+        }
+        return answer;
+    });
+    const stackFilesRead = timed(snapshot.probes, 'stack files', () =>
+        readStackFiles(folder, timeoutMs),
+    );
+    if (online) {
+        progress('asking Docker and reading workspace files');
+    } else {
+        progress('reading workspace files');
+    }
+    const dockerOpened = online
+        ? timed(snapshot.probes, 'docker', () =>
+              openDocker({
+                  env,
+                  setting: options.dockerHost,
+                  project: snapshot.compose?.name,
+                  workingDir: snapshot.compose?.workingDir,
+                  serviceNames: snapshot.compose?.services.map((s) => s.name),
+                  timeoutMs,
+              }),
+          )
+        : Promise.resolve(undefined);
+    const servers = new ServerProbes(timeoutMs);
+    if (online && snapshot.compose) {
+        // The compose file's own view (no live ports yet, no rendering cross-check): the URLs
+        // are the same ones asked below whenever the stack runs as written.
+        const declared = { ...snapshot, serverConfigs: findServerConfigs(snapshot.compose) };
+        for (const target of serverTargets(declared, options)) servers.start(target);
+    }
+
     // Recorded contexts carry their own shell; a live run checks against the real renderer.
     if (snapshot.compose && !options.context)
         await crossCheckRendering(snapshot, snapshot.compose, env, timeoutMs);
     if (snapshot.compose) snapshot.serverConfigs = findServerConfigs(snapshot.compose);
     // Dockerfiles, `docker run` scripts and proxy configs: servers started outside compose.
-    const stackFiles =
-        (await timed(snapshot.probes, 'stack files', () => readStackFiles(folder, timeoutMs))) ??
-        {};
+    const stackFiles = (await stackFilesRead) ?? {};
     snapshot.serverConfigs.push(
         ...findWrittenServerConfigs(stackFiles, folder, snapshot.compose).filter(
             (c) => !snapshot.serverConfigs.some((known) => known.service === c.service),
         ),
     );
 
-    progress(
-        options.offline ? 'reading workspace files' : 'asking Docker and reading workspace files',
-    );
     const [session, workspace, stores] = await Promise.all([
-        options.offline
-            ? Promise.resolve(undefined)
-            : timed(snapshot.probes, 'docker', () =>
-                  openDocker({
-                      env,
-                      setting: options.dockerHost,
-                      project: snapshot.compose?.name,
-                      workingDir: snapshot.compose?.workingDir,
-                      serviceNames: snapshot.compose?.services.map((s) => s.name),
-                      timeoutMs,
-                  }),
-              ),
+        dockerOpened,
         timed(snapshot.probes, 'workspace', () =>
             scanWorkspace(folder, {
                 compose: snapshot.compose,
                 timeoutMs,
                 pythonPath: options.pythonPath,
                 runInterpreter: options.runInterpreter,
+                interpreterAnswer: interpreter,
             }),
         ),
         timed(snapshot.probes, 'filestore', async () => {
@@ -416,26 +533,29 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
     if (stores) snapshot.fileStores = stores;
     snapshot.serverConfigs.push(...liveOnlyServerConfigs(snapshot.docker, snapshot.serverConfigs));
 
-    if (!options.offline) {
+    if (options.context) applyContext(snapshot, options.context);
+    const filesKept = keepEditableFiles(snapshot);
+    if (online) {
         const targets = serverTargets(snapshot, options);
         if (targets.length > 0)
             progress(`probing MLflow at ${targets.map((t) => t.baseUrl).join(', ')}`);
-        const probes = await Promise.all(
-            targets.map((t) =>
-                timed(snapshot.probes, `mlflow ${t.baseUrl}`, async () => {
-                    const probe = await probeServer(t.baseUrl, {
-                        timeoutMs,
-                        staticPrefix: t.staticPrefix,
-                    });
-                    return { ...probe, origin: t.origin, service: t.service };
-                }),
-            ),
+        const mlflowNotes: ProbeNote[][] = targets.map(() => []);
+        const probed = Promise.all(
+            targets.map(async (t, i) => {
+                const notes = mlflowNotes[i]!;
+                const outcome = await timed(notes, `mlflow ${t.baseUrl}`, () => servers.result(t));
+                // The probe's own duration: it may have started before this step.
+                if (outcome && notes[0]) notes[0].durationMs = outcome.durationMs;
+                return outcome?.probe;
+            }),
         );
-        snapshot.servers = probes.flatMap((p) => (p ? [p] : []));
+        // Every target above has claimed its probe by now (synchronously, inside the map).
+        servers.cancelUnwanted();
 
+        let mounts: Promise<void> = Promise.resolve();
         if (session?.docker && (options.allowExec ?? true)) {
             progress('checking that bind mounts sync between host and container');
-            await probeMounts(snapshot, session.docker, options);
+            mounts = probeMounts(snapshot, session.docker, options);
         } else if (session?.docker) {
             snapshot.probes.push({
                 probe: 'mount sync',
@@ -443,13 +563,20 @@ export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSna
                 detail: 'exec in containers is off',
             });
         }
+        const [probes] = await Promise.all([probed, mounts]);
+        snapshot.servers = probes.flatMap((p) => (p ? [p] : []));
+        snapshot.probes.push(...mlflowNotes.flat());
     } else if (!options.context) {
         snapshot.probes.push({ probe: 'docker', status: 'skipped', detail: 'offline' });
     }
 
-    if (options.context) applyContext(snapshot, options.context);
-    await keepEditableFiles(snapshot);
+    // Settled already unless the workspace scan failed early; its note must land before sorting.
+    await Promise.all([filesKept, interpreter]);
     snapshot.files = { ...stackFiles, ...snapshot.files };
+    snapshot.probes = snapshot.probes
+        .map((note, i) => ({ note, i }))
+        .sort((a, b) => stepRank(a.note) - stepRank(b.note) || a.i - b.i)
+        .map(({ note }) => note);
     return snapshot;
 }
 

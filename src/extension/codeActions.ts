@@ -11,6 +11,16 @@ import { cellText, placeRange } from './findingPlaces.js';
 import { backupPath, fixPlans, type FixPlan } from './fixPlans.js';
 import type { StackSession } from './stackSession.js';
 
+export const SAVE_BACKUPS = 'stackDoctor.saveBackups';
+
+/** Saves the backup files a quick fix created, so they are on disk beside the edited file. */
+export async function saveBackups(uris: string[]): Promise<void> {
+    for (const uri of uris) {
+        const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
+        await document.save();
+    }
+}
+
 export class FindingFixes implements vscode.CodeActionProvider {
     static readonly kinds = [vscode.CodeActionKind.QuickFix];
 
@@ -40,10 +50,26 @@ export class FindingFixes implements vscode.CodeActionProvider {
                 action.edit = edit;
                 action.diagnostics = [diagnostic];
                 action.isPreferred = plan.preferred;
+                if (plan.backups.length > 0) {
+                    // Runs after the edit: the backup's text is in an unsaved buffer until then.
+                    action.command = {
+                        command: SAVE_BACKUPS,
+                        title: 'Save the backups',
+                        arguments: [this.backupUris(edit)],
+                    };
+                }
                 actions.push(action);
             }
         }
         return actions;
+    }
+
+    private backupUris(edit: vscode.WorkspaceEdit): string[] {
+        return edit
+            .entries()
+            .map(([uri]) => uri)
+            .filter((uri) => /\.bak(\.\d+)?$/.test(uri.path))
+            .map((uri) => uri.toString());
     }
 
     /** The plan as one WorkspaceEdit, or undefined when a place it edits is gone. */
@@ -62,11 +88,10 @@ export class FindingFixes implements vscode.CodeActionProvider {
             );
             const contents = currentText(original);
             if (contents === undefined) return undefined;
-            edit.createFile(backup, {
-                contents: Buffer.from(contents, 'utf8'),
-                overwrite: false,
-                ignoreIfExists: false,
-            });
+            // Created empty, then filled by a text edit: a text edit survives every way a quick
+            // fix travels (lightbulb, executeCodeActionProvider), file contents do not.
+            edit.createFile(backup, { overwrite: false, ignoreIfExists: false });
+            edit.insert(backup, new vscode.Position(0, 0), contents);
         }
         for (const change of plan.edits) {
             const place = placeRange(change.range, notebooks);

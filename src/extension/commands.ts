@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 
 import type { FindingLocation } from '../core/model.js';
+import { SAVE_BACKUPS, saveBackups } from './codeActions.js';
 import { isTrusted, readSettings } from './config.js';
 import type { Ctx } from './ctx.js';
 import { openNotebooks, targetUri, toRange } from './documents.js';
@@ -25,6 +26,7 @@ export function registerCommands(ctx: Ctx, session: StackSession): void {
         openLocation(session, location),
     );
     register('stackDoctor.showOutput', () => ctx.log.show());
+    register(SAVE_BACKUPS, (uris: string[]) => saveBackups(uris));
 }
 
 export function diagnoseWithProgress(session: StackSession): Thenable<void> {

@@ -3,7 +3,17 @@
 // Every process started here is stopped again in `stop()`, whatever state the test left.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+    cpSync,
+    existsSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    rmSync,
+    symlinkSync,
+    writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -67,7 +77,12 @@ function processTree(): { pid: number; ppid: number; pgid: number; args: string 
         .split('\n')
         .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/))
         .filter((m): m is RegExpMatchArray => m !== null)
-        .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), pgid: Number(m[3]), args: m[4] ?? '' }));
+        .map((m) => ({
+            pid: Number(m[1]),
+            ppid: Number(m[2]),
+            pgid: Number(m[3]),
+            args: m[4] ?? '',
+        }));
 }
 
 /** Processes that still carry `marker` on their command line or are in process group `pgid`. */
@@ -161,7 +176,9 @@ export class CodeServer {
                 await codeServer.stop();
                 throw new Error(`code-server exited (${server.exitCode}):\n${codeServer.log}`);
             }
-            const ok = await fetch(`${codeServer.url}/healthz`, { signal: AbortSignal.timeout(1000) })
+            const ok = await fetch(`${codeServer.url}/healthz`, {
+                signal: AbortSignal.timeout(1000),
+            })
                 .then((r) => r.ok)
                 .catch(() => false);
             if (ok) return codeServer;
@@ -171,6 +188,16 @@ export class CodeServer {
             }
             await new Promise((r) => setTimeout(r, 200));
         }
+    }
+
+    /** What the extensions wrote to their log output channels (named `*<name>*.log`). */
+    extensionLog(name: string): string {
+        const logs = path.join(this.root, 'user-data', 'logs');
+        if (!existsSync(logs)) return '';
+        return readdirSync(logs, { recursive: true, encoding: 'utf8' })
+            .filter((file) => file.endsWith('.log') && file.includes(name))
+            .map((file) => `--- ${file}\n${readFileSync(path.join(logs, file), 'utf8')}`)
+            .join('\n');
     }
 
     /** Opens the workbench on `folder` in a fresh chromium page. */

@@ -52,7 +52,11 @@ export class CountingProxy {
     }
 
     private record(request: http.IncomingMessage): void {
-        this.requests.push({ at: Date.now(), method: request.method ?? '?', url: request.url ?? '' });
+        this.requests.push({
+            at: Date.now(),
+            method: request.method ?? '?',
+            url: request.url ?? '',
+        });
     }
 
     private forward(request: http.IncomingMessage, response: http.ServerResponse): void {

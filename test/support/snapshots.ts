@@ -2,6 +2,7 @@
 // about, instead of repeating whole snapshots in every test.
 
 import type {
+    ComposeProject,
     ComposeService,
     ContainerFacts,
     HttpObservation,
@@ -9,6 +10,7 @@ import type {
     ServerProbe,
     SourceRange,
     StackSnapshot,
+    TrackingUriUse,
 } from '../../src/core/model.js';
 
 export function emptySnapshot(folder = '/work/proj'): StackSnapshot {
@@ -52,21 +54,30 @@ export function service(name: string, extra: Partial<ComposeService> = {}): Comp
     };
 }
 
+export function composeProject(
+    workingDir: string,
+    services: ComposeService[],
+    extra: Partial<ComposeProject> = {},
+): ComposeProject {
+    return {
+        name: 'proj',
+        workingDir,
+        files: ['compose.yaml'],
+        services,
+        variables: {},
+        ranges: {},
+        problems: [],
+        ...extra,
+    };
+}
+
 export function withCompose(
     snapshot: StackSnapshot,
     services: ComposeService[],
     ranges: Record<string, SourceRange> = {},
     text?: string,
 ): StackSnapshot {
-    snapshot.compose = {
-        name: 'proj',
-        workingDir: snapshot.folder,
-        files: ['compose.yaml'],
-        services,
-        variables: {},
-        ranges,
-        problems: [],
-    };
+    snapshot.compose = composeProject(snapshot.folder, services, { ranges });
     if (text !== undefined) snapshot.files = { ...snapshot.files, 'compose.yaml': text };
     return snapshot;
 }
@@ -110,6 +121,16 @@ export function observation(
         durationMs: 3,
         ...extra,
     };
+}
+
+/** A `mlflow.set_tracking_uri(uri)` call at `line`:`column` of `file`. */
+export function trackingUri(
+    uri: string,
+    line: number,
+    column: number,
+    extra: Partial<TrackingUriUse> = {},
+): TrackingUriUse {
+    return { uri, file: 'train.py', line, column, via: 'set_tracking_uri', ...extra };
 }
 
 export function probe(extra: Partial<ServerProbe> = {}): ServerProbe {

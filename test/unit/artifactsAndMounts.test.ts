@@ -62,6 +62,17 @@ with mlflow.start_run():
 
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
+/** An artifacts-only server and a tracking server that sends clients to it over HTTP. */
+const TWO_SERVERS = `  artifacts:
+    image: ghcr.io/mlflow/mlflow:v2.14.0
+    command: mlflow server --host 0.0.0.0 --port 5500 --artifacts-only --artifacts-destination /data
+    volumes:
+      - ./data:/data
+  mlflow:
+    image: ghcr.io/mlflow/mlflow:v2.14.0
+    command: mlflow server --host 0.0.0.0 --port 5000 --no-serve-artifacts --default-artifact-root http://artifacts:5500/api/2.0/mlflow-artifacts/artifacts/experiments
+`;
+
 void describe('FileStore experiment locations', () => {
     void test('records each experiment artifact_location with the line of the key', async () => {
         const folder = path.join(scratch, 'store');
@@ -127,15 +138,7 @@ void describe('artifact routing against the current server flags', () => {
         const findings = await diagnoseFiles(
             {
                 'compose.yaml': `services:
-  artifacts:
-    image: ghcr.io/mlflow/mlflow:v2.14.0
-    command: mlflow server --host 0.0.0.0 --port 5500 --artifacts-only --artifacts-destination /data
-    volumes:
-      - ./data:/data
-  mlflow:
-    image: ghcr.io/mlflow/mlflow:v2.14.0
-    command: mlflow server --host 0.0.0.0 --port 5000 --no-serve-artifacts --default-artifact-root http://artifacts:5500/api/2.0/mlflow-artifacts/artifacts/experiments
-    ports:
+${TWO_SERVERS}    ports:
       - "5000:5000"
 `,
                 'train.py': TRAIN_WITH_ARTIFACT,
@@ -152,15 +155,7 @@ void describe('artifact routing against the current server flags', () => {
     void test('accepts a two-server layout whose clients all run in containers', async () => {
         const findings = await diagnoseFiles({
             'compose.yaml': `services:
-  artifacts:
-    image: ghcr.io/mlflow/mlflow:v2.14.0
-    command: mlflow server --host 0.0.0.0 --port 5500 --artifacts-only --artifacts-destination /data
-    volumes:
-      - ./data:/data
-  mlflow:
-    image: ghcr.io/mlflow/mlflow:v2.14.0
-    command: mlflow server --host 0.0.0.0 --port 5000 --no-serve-artifacts --default-artifact-root http://artifacts:5500/api/2.0/mlflow-artifacts/artifacts/experiments
-  trainer:
+${TWO_SERVERS}  trainer:
     image: python:3.11
     environment:
       MLFLOW_TRACKING_URI: http://mlflow:5000

@@ -18,6 +18,7 @@ import type {
     StackSnapshot,
 } from '../../src/core/model.js';
 import { casesFolder } from '../fixtures/compose/sharedCases.js';
+import { container as composeContainer, emptySnapshot } from '../support/snapshots.js';
 
 const scratch: string[] = [];
 after(() => scratch.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -33,23 +34,16 @@ async function snapshotOf(
     const { project } = await loadComposeProject(folder, { env: {} });
     assert.ok(project);
     return {
-        schema: 1,
-        folder,
+        ...emptySnapshot(folder),
         takenAt: new Date(0).toISOString(),
         compose: project,
-        composeProblems: [],
         docker: {
             attempts: [],
             reachable: parts.reachable ?? true,
             containers: parts.containers ?? [],
         },
         serverConfigs: findServerConfigs(project),
-        servers: [],
-        workspace: { trackingUris: [], calls: [], clientVersions: [], unreadable: [] },
-        fileStores: [],
         syncProbes: parts.syncProbes ?? [],
-        host: { os: 'linux' },
-        probes: [],
     };
 }
 
@@ -61,24 +55,12 @@ function folderWith(yaml: string): string {
 }
 
 function container(service: string, facts: Partial<ContainerFacts> = {}): ContainerFacts {
-    return {
+    return composeContainer(service, {
         id: `id-${service}`,
-        name: `proj-${service}-1`,
         image: 'img',
-        project: 'proj',
-        service,
-        state: 'running',
-        restartCount: 0,
-        ports: [],
-        mounts: [],
-        cmd: [],
-        entrypoint: [],
-        env: {},
-        labels: {},
-        networks: [],
         health: 'none',
         ...facts,
-    };
+    });
 }
 
 /** The shared case's `containers` and `logs` as gathered facts. */
@@ -333,14 +315,8 @@ void describe('mountSyncCheck', () => {
     void test('reports a root-owned folder for a uid 1000 container as mount-permission with chown (C25)', () => {
         // C25 has no compose file: the container came from `mlflow run`; its facts are context.json's.
         const snapshot: StackSnapshot = {
-            schema: 1,
-            folder: path.join(casesFolder(), 'C25-root-owned-bind-mount'),
+            ...emptySnapshot(path.join(casesFolder(), 'C25-root-owned-bind-mount')),
             takenAt: new Date(0).toISOString(),
-            composeProblems: [],
-            serverConfigs: [],
-            servers: [],
-            workspace: { trackingUris: [], calls: [], clientVersions: [], unreadable: [] },
-            fileStores: [],
             syncProbes: [
                 probe('not-writable', {
                     service: undefined,
@@ -351,8 +327,6 @@ void describe('mountSyncCheck', () => {
                     access: { uid: 1000, gid: 1000, ownerUid: 0, ownerGid: 0, mode: '755' },
                 }),
             ],
-            host: { os: 'linux' },
-            probes: [],
         };
 
         const findings = mountSyncCheck.run(snapshot);

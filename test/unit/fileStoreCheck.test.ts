@@ -15,6 +15,7 @@ import {
     type WorkspaceFacts,
 } from '../../src/core/model.js';
 import { scanWorkspace } from '../../src/core/workspace/index.js';
+import { emptySnapshot } from '../support/snapshots.js';
 
 const CASES = '/work/shared/cases';
 
@@ -25,17 +26,11 @@ function snapshot(
     workspace: WorkspaceFacts = { trackingUris: [], calls: [], clientVersions: [], unreadable: [] },
 ): StackSnapshot {
     return {
-        schema: 1,
-        folder,
+        ...emptySnapshot(folder),
         takenAt: '2026-01-01T00:00:00Z',
-        composeProblems: [],
         serverConfigs,
-        servers: [],
         workspace,
         fileStores,
-        syncProbes: [],
-        host: { os: 'linux' },
-        probes: [],
     };
 }
 

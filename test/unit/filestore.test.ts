@@ -12,6 +12,7 @@ import {
     requiredRunKeys,
 } from '../../src/core/filestore/index.js';
 import type { ComposeProject, ComposeService } from '../../src/core/model.js';
+import { service as composeService } from '../support/snapshots.js';
 
 const CASES = '/work/shared/cases';
 
@@ -330,18 +331,7 @@ void describe('findFileStores', () => {
         volumes: ComposeService['volumes'],
         command?: string[],
     ): ComposeService {
-        return {
-            name,
-            command,
-            environment: {},
-            envFiles: [],
-            ports: [],
-            expose: [],
-            volumes,
-            dependsOn: [],
-            networks: [],
-            profiles: [],
-        };
+        return composeService(name, { command, volumes });
     }
 
     void test('finds mlruns folders and the services that bind-mount them or another tracking root', async () => {

@@ -8,6 +8,7 @@ import {
     range,
     serverConfig,
     service,
+    trackingUri,
     withCompose,
 } from '../support/snapshots.js';
 
@@ -175,14 +176,7 @@ describe('artifact routing check', () => {
         const s = seedLike();
         s.files = { ...s.files, 'notebooks/train.ipynb': '{}' };
         s.workspace.trackingUris = [
-            {
-                uri: 'file:../mlruns',
-                file: 'notebooks/train.ipynb',
-                line: 7,
-                column: 25,
-                via: 'set_tracking_uri',
-                cell: 1,
-            },
+            trackingUri('file:../mlruns', 7, 25, { file: 'notebooks/train.ipynb', cell: 1 }),
         ];
         const f = artifactRoutingCheck.run(s).find((x) => x.id.endsWith(':bypass'));
         assert.ok(f);

@@ -10,6 +10,7 @@ import {
     range,
     serverConfig,
     service,
+    trackingUri,
     withCompose,
 } from '../support/snapshots.js';
 
@@ -20,6 +21,15 @@ const COMPOSE = `services:
     ports:
       - "5000:5000"
 `;
+
+/** The trainer service's `MLFLOW_TRACKING_URI: http://localhost:5000` in compose.yaml. */
+function trainerEnvironmentUri() {
+    return trackingUri('http://localhost:5000', 9, 28, {
+        file: 'compose.yaml',
+        via: 'compose-environment',
+        service: 'trainer',
+    });
+}
 
 function loopbackStack() {
     const s = withCompose(
@@ -108,15 +118,7 @@ describe('server network check', () => {
             ...s.files,
             'train.py': 'import mlflow\nmlflow.set_tracking_uri("http://localhost:5001")\n',
         };
-        s.workspace.trackingUris = [
-            {
-                uri: 'http://localhost:5001',
-                file: 'train.py',
-                line: 2,
-                column: 25,
-                via: 'set_tracking_uri',
-            },
-        ];
+        s.workspace.trackingUris = [trackingUri('http://localhost:5001', 2, 25)];
         const port = serverNetworkCheck.run(s).find((f) => f.kind === 'port-mapping');
         assert.ok(port);
         assert.equal(port.locations[0]?.file, 'train.py');
@@ -128,15 +130,7 @@ describe('server network check', () => {
         s.serverConfigs = [serverConfig()];
         const mlflow = s.compose?.services[0];
         if (mlflow) mlflow.ports = [];
-        s.workspace.trackingUris = [
-            {
-                uri: 'http://127.0.0.1:5000',
-                file: 'train.py',
-                line: 1,
-                column: 1,
-                via: 'set_tracking_uri',
-            },
-        ];
+        s.workspace.trackingUris = [trackingUri('http://127.0.0.1:5000', 1, 1)];
         const port = serverNetworkCheck.run(s).find((f) => f.kind === 'port-mapping');
         assert.ok(port);
         assert.match(port.title, /not published/);
@@ -148,16 +142,7 @@ describe('server network check', () => {
         s.compose?.services.push(
             service('trainer', { environment: { MLFLOW_TRACKING_URI: 'http://localhost:5000' } }),
         );
-        s.workspace.trackingUris = [
-            {
-                uri: 'http://localhost:5000',
-                file: 'compose.yaml',
-                line: 9,
-                column: 28,
-                via: 'compose-environment',
-                service: 'trainer',
-            },
-        ];
+        s.workspace.trackingUris = [trainerEnvironmentUri()];
         const kinds = serverNetworkCheck.run(s).map((f) => f.kind);
         assert.deepEqual(kinds, ['client-loopback-in-container']);
     });
@@ -166,16 +151,7 @@ describe('server network check', () => {
         const s = loopbackStack();
         s.serverConfigs = [serverConfig()];
         s.compose?.services.push(service('trainer', { networkMode: 'host' }));
-        s.workspace.trackingUris = [
-            {
-                uri: 'http://localhost:5000',
-                file: 'compose.yaml',
-                line: 9,
-                column: 28,
-                via: 'compose-environment',
-                service: 'trainer',
-            },
-        ];
+        s.workspace.trackingUris = [trainerEnvironmentUri()];
         assert.deepEqual(serverNetworkCheck.run(s), []);
     });
 
@@ -184,15 +160,7 @@ describe('server network check', () => {
         s.serverConfigs = [serverConfig()];
         s.host.clientRuns = 'host';
         s.files = { ...s.files, 'train.py': 'mlflow.set_tracking_uri("http://mlflow:5000")\n' };
-        s.workspace.trackingUris = [
-            {
-                uri: 'http://mlflow:5000',
-                file: 'train.py',
-                line: 1,
-                column: 25,
-                via: 'set_tracking_uri',
-            },
-        ];
+        s.workspace.trackingUris = [trackingUri('http://mlflow:5000', 1, 25)];
         const found = serverNetworkCheck.run(s).find((f) => f.kind === 'server-unreachable');
         assert.ok(found);
         assert.equal(found.edits?.[0]?.newText, 'localhost:5000');

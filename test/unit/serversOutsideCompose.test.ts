@@ -7,6 +7,7 @@ import {
     parseDockerRunLines,
     parsePublish,
 } from '../../src/core/mlflow/dockerRunConfig.js';
+import { composeProject, service } from '../support/snapshots.js';
 import { diagnoseFiles, ofKind } from '../support/workspaceFolder.js';
 
 const DOCKERFILE_UI =
@@ -108,28 +109,16 @@ void describe('servers started outside compose', () => {
     });
 
     void test('leaves Dockerfiles that a compose service builds to the compose reading', () => {
-        const configs = findWrittenServerConfigs({ 'mlflow/Dockerfile': DOCKERFILE_UI }, '/ws', {
-            name: 'ws',
-            workingDir: '/ws',
-            files: ['compose.yaml'],
-            services: [
-                {
-                    name: 'mlflow',
-                    build: { context: 'mlflow' },
-                    environment: {},
-                    envFiles: [],
-                    ports: [],
-                    expose: [],
-                    volumes: [],
-                    dependsOn: [],
-                    networks: [],
-                    profiles: [],
-                },
-            ],
-            variables: {},
-            ranges: {},
-            problems: [],
-        });
+        const compose = composeProject(
+            '/ws',
+            [service('mlflow', { build: { context: 'mlflow' } })],
+            { name: 'ws' },
+        );
+        const configs = findWrittenServerConfigs(
+            { 'mlflow/Dockerfile': DOCKERFILE_UI },
+            '/ws',
+            compose,
+        );
         assert.deepEqual(configs, []);
     });
 

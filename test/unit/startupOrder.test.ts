@@ -8,6 +8,7 @@ import { loadComposeProject } from '../../src/core/compose/index.js';
 import { findServerConfigs } from '../../src/core/mlflow/serverConfig.js';
 import type { ContainerFacts, Finding, FixEdit, StackSnapshot } from '../../src/core/model.js';
 import { casesFolder } from '../fixtures/compose/sharedCases.js';
+import { container, emptySnapshot } from '../support/snapshots.js';
 
 const scratch: string[] = [];
 after(() => {
@@ -24,19 +25,11 @@ async function snapshotOf(
     const files: Record<string, string> = {};
     for (const file of project.files) files[file] = readFileSync(path.join(folder, file), 'utf8');
     return {
-        schema: 1,
-        folder,
+        ...emptySnapshot(folder),
         takenAt: new Date(0).toISOString(),
         compose: project,
-        composeProblems: [],
         docker: { attempts: [], reachable: true, containers },
         serverConfigs: findServerConfigs(project),
-        servers: [],
-        workspace: { trackingUris: [], calls: [], clientVersions: [], unreadable: [] },
-        fileStores: [],
-        syncProbes: [],
-        host: { os: 'linux' },
-        probes: [],
         files,
     };
 }
@@ -223,27 +216,18 @@ void describe('startup-order on the shared cases', () => {
     });
 
     void test('C04: a container that exited and logged refused connections is part of the evidence', async () => {
-        const container: ContainerFacts = {
+        const mlflow = container('mlflow', {
             id: 'x',
             name: 'c04-mlflow-1',
             image: 'c04-mlflow',
-            service: 'mlflow',
             state: 'exited',
             exitCode: 1,
-            restartCount: 0,
-            ports: [],
-            mounts: [],
-            cmd: [],
-            entrypoint: [],
-            env: {},
-            labels: {},
-            networks: [],
             logTail: [
                 "(pymysql.err.OperationalError) (2003, \"Can't connect to MySQL server on 'db' ([Errno 111] Connection refused)\")",
             ],
-        };
+        });
         const [finding] = startupOrderCheck.run(
-            await snapshotOf(path.join(casesFolder(), 'C04-db-not-ready'), [container]),
+            await snapshotOf(path.join(casesFolder(), 'C04-db-not-ready'), [mlflow]),
         );
         assert.ok(finding?.evidence.some((e) => e.includes('exited with code 1')));
         assert.ok(finding?.evidence.some((e) => e.includes('Connection refused')));

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 
-import type { ComposeProject } from '../../src/core/model.js';
+import { composeProject, range, service } from '../support/snapshots.js';
 import {
     probeInterpreterMlflow,
     readNotebook,
@@ -412,35 +412,18 @@ void describe('scanWorkspace', () => {
                 path.join(dir, 'env', 'dev.env'),
                 'export MLFLOW_TRACKING_URI="http://dotenv:5000"\n',
             );
-            const compose: ComposeProject = {
-                name: 'p',
-                workingDir: dir,
-                files: ['compose.yaml'],
-                services: [
-                    {
-                        name: 'trainer',
+            const compose = composeProject(
+                dir,
+                [
+                    service('trainer', {
                         environment: { MLFLOW_TRACKING_URI: 'http://mlflow:5000' },
-                        envFiles: [],
-                        ports: [],
-                        expose: [],
-                        volumes: [],
-                        dependsOn: [],
-                        networks: [],
-                        profiles: [],
-                    },
+                    }),
                 ],
-                variables: {},
-                ranges: {
-                    'services.trainer.environment.MLFLOW_TRACKING_URI': {
-                        file: 'compose.yaml',
-                        line: 5,
-                        column: 7,
-                        endLine: 5,
-                        endColumn: 40,
-                    },
+                {
+                    name: 'p',
+                    ranges: { 'services.trainer.environment.MLFLOW_TRACKING_URI': range(5, 7, 40) },
                 },
-                problems: [],
-            };
+            );
             const facts = await scanWorkspace(dir, {
                 compose,
                 timeoutMs: 5000,

@@ -56,16 +56,15 @@ function rawOf(snapshot: StackSnapshot, key: string) {
     return { range, file: range.file, raw: text.slice(start, end) };
 }
 
-/** `needle` inside a key's range, or the key's own location. */
-function inRange(
-    snapshot: StackSnapshot,
-    key: string,
-    needle: string,
-): FindingLocation | undefined {
+/** `needle` inside a key's range, or the key's own location: none when neither is known. */
+function locationsAt(snapshot: StackSnapshot, key: string, needle: string): FindingLocation[] {
     const range = snapshot.compose?.ranges[key];
-    if (!range) return nearestComposeLocation(snapshot, key);
+    if (!range) {
+        const nearest = nearestComposeLocation(snapshot, key);
+        return nearest ? [nearest] : [];
+    }
     const found = locateText(snapshot, range.file, needle, range.line);
-    return found && found.line <= range.endLine ? { ...found, key } : { ...range, key };
+    return [found && found.line <= range.endLine ? { ...found, key } : { ...range, key }];
 }
 
 const SHELL = /^(?:.*\/)?(?:sh|bash|ash|dash|zsh)$/;
@@ -128,9 +127,7 @@ function shiftedArguments(
                 fix:
                     `Set ${ref.name} in .env (or the shell that runs docker compose), or give it a default: ` +
                     `\${${ref.name}:-<value>}, or \${${ref.name}:?${ref.name} must be set} to stop with a clear error.`,
-                locations: [inRange(snapshot, key, `${flag[1]}`)].filter(
-                    (l): l is FindingLocation => l !== undefined,
-                ),
+                locations: locationsAt(snapshot, key, `${flag[1]}`),
                 service: service.name,
             }),
         );
@@ -174,9 +171,7 @@ function ownVariableInterpolated(
                         ? ', whose shell expands it.'
                         : `, and run the command through a shell, for example ["sh", "-c", "... $$${ref.name} ..."]: without one, the program gets the literal text $${ref.name}.`) +
                     ` Or move the value into .env if it is meant to be the same on both sides.`,
-                locations: [inRange(snapshot, key, text)].filter(
-                    (l): l is FindingLocation => l !== undefined,
-                ),
+                locations: locationsAt(snapshot, key, text),
                 service: service.name,
             }),
         );
@@ -205,9 +200,7 @@ function unexpandedVariables(snapshot: StackSnapshot, service: ComposeService): 
             fix:
                 `Run it through a shell so the container expands it: ["sh", "-c", "<the command, with $$${name} written as here>"]. ` +
                 "(Not needed when the image's entrypoint runs its arguments through a shell.)",
-            locations: [inRange(snapshot, key, name)].filter(
-                (l): l is FindingLocation => l !== undefined,
-            ),
+            locations: locationsAt(snapshot, key, name),
             service: service.name,
         }),
     ];
@@ -259,9 +252,7 @@ function foldedScript(snapshot: StackSnapshot, service: ComposeService, field: F
                         `Rendered script: ${word.trim()}`,
                     ],
                     fix: `Use a literal block (| instead of >) so each line stays a command, or join the commands with && on one logical line.`,
-                    locations: [inRange(snapshot, key, lines[joined] as string)].filter(
-                        (l): l is FindingLocation => l !== undefined,
-                    ),
+                    locations: locationsAt(snapshot, key, lines[joined] as string),
                     service: service.name,
                 }),
             );
@@ -315,9 +306,7 @@ function operatorsWithoutShell(snapshot: StackSnapshot, service: ComposeService)
                 script === undefined
                     ? 'Run the line through a shell: command: ["sh", "-c", "<the whole line>"], or split the steps (an init service, or the image entrypoint).'
                     : 'Put the whole script in the one item after -c.',
-            locations: [inRange(snapshot, key, operator)].filter(
-                (l): l is FindingLocation => l !== undefined,
-            ),
+            locations: locationsAt(snapshot, key, operator),
             ...(edit ? { edits: [edit] } : {}),
             service: service.name,
         }),

@@ -7,8 +7,8 @@
 import path from 'node:path';
 
 import {
-    parseMlflowVersion,
     readerNeedsRunUuid,
+    readerVersion,
     requiredExperimentKeys,
     requiredRunKeys,
     RUN_UUID_OPTIONAL_SINCE,
@@ -23,6 +23,7 @@ import type {
     Severity,
     StackSnapshot,
 } from '../model.js';
+import { compareVersions } from '../mlflow/versions.js';
 import type { Check } from './check.js';
 
 /** A server that reads a store, with its version when known. */
@@ -171,6 +172,35 @@ function runUuidEdit(anomaly: MetaAnomaly): FixEdit {
     };
 }
 
+/** What every finding about one meta.yaml anomaly shares: its id, kind, place and service. */
+function anomalyBase(anomaly: MetaAnomaly, reader: StoreReader) {
+    return {
+        id: `filestore-corrupt:${anomaly.problem}:${anomaly.key ?? ''}:${anomaly.file}`,
+        kind: 'filestore-corrupt' as const,
+        locations: [metaLocation(anomaly, anomaly.key)],
+        service: reader.service,
+    };
+}
+
+/** A meta.yaml the reader cannot parse into a mapping, in the words of a title. */
+function brokenAs(anomaly: MetaAnomaly): string {
+    return anomaly.problem === 'empty' ? 'empty' : 'not a YAML mapping';
+}
+
+function unreadableFinding(
+    base: ReturnType<typeof anomalyBase>,
+    anomaly: MetaAnomaly,
+    what: 'file' | 'folder',
+): Finding {
+    return {
+        ...base,
+        severity: 'warning',
+        title: `${anomaly.file} could not be read`,
+        evidence: [anomaly.detail],
+        fix: `Check the owner and mode of the ${what}; the server needs to read it too.`,
+    };
+}
+
 function brokenRunFinding(
     store: FileStoreSummary,
     experiment: string,
@@ -180,12 +210,7 @@ function brokenRunFinding(
     const who = describeReader(reader);
     const failsListing = `the FileStore traps only MissingConfigException while listing runs, so this one file fails the whole runs/search for experiment ${experiment} (HTTP 500)`;
     const rebuild = `Move the run folder out of the store (into a quarantine folder), or rebuild its meta.yaml: run_id and run_uuid = the folder name (${runIdOf(anomaly.file)}), experiment_id: '${experiment}', lifecycle_stage: active, status, start_time, end_time, user_id. Longer term, use a database backend store.`;
-    const base = {
-        id: `filestore-corrupt:${anomaly.problem}:${anomaly.key ?? ''}:${anomaly.file}`,
-        kind: 'filestore-corrupt' as const,
-        locations: [metaLocation(anomaly, anomaly.key)],
-        service: reader.service,
-    };
+    const base = anomalyBase(anomaly, reader);
 
     switch (anomaly.problem) {
         case 'empty':
@@ -195,7 +220,7 @@ function brokenRunFinding(
             return {
                 ...base,
                 severity: 'error',
-                title: `${anomaly.file} is ${anomaly.problem === 'empty' ? 'empty' : 'not a YAML mapping'}: experiment ${experiment}'s runs cannot be listed`,
+                title: `${anomaly.file} is ${brokenAs(anomaly)}: experiment ${experiment}'s runs cannot be listed`,
                 evidence: [`${anomaly.file}: ${anomaly.detail}`, failsListing],
                 fix: rebuild,
             };
@@ -253,13 +278,7 @@ function brokenRunFinding(
                 fix: `Remove ${anomaly.file} or restore its meta.yaml if the run matters.`,
             };
         case 'unreadable':
-            return {
-                ...base,
-                severity: 'warning',
-                title: `${anomaly.file} could not be read`,
-                evidence: [anomaly.detail],
-                fix: 'Check the owner and mode of the file; the server needs to read it too.',
-            };
+            return unreadableFinding(base, anomaly, 'file');
         default:
             return undefined;
     }
@@ -274,12 +293,7 @@ function experimentFinding(
     reader: StoreReader,
 ): Finding | undefined {
     const experiment = experimentOf(store, anomaly.file);
-    const base = {
-        id: `filestore-corrupt:${anomaly.problem}:${anomaly.key ?? ''}:${anomaly.file}`,
-        kind: 'filestore-corrupt' as const,
-        locations: [metaLocation(anomaly, anomaly.key)],
-        service: reader.service,
-    };
+    const base = anomalyBase(anomaly, reader);
     const restore = `Restore ${store.root}/${experiment}/meta.yaml with experiment_id: '${experiment}', a name, artifact_location (for example file:///mlruns/${experiment} as the server sees it) and lifecycle_stage: active.`;
     const failsListing =
         'listing experiments reads every experiment meta.yaml, and this error is not the MissingConfigException the FileStore skips, so the whole experiments list fails (HTTP 500)';
@@ -302,7 +316,7 @@ function experimentFinding(
             return {
                 ...base,
                 severity: 'error',
-                title: `${anomaly.file} is ${anomaly.problem === 'empty' ? 'empty' : 'not a YAML mapping'}: the experiment list fails`,
+                title: `${anomaly.file} is ${brokenAs(anomaly)}: the experiment list fails`,
                 evidence: [`${anomaly.file}: ${anomaly.detail}`, failsListing],
                 fix: restore,
             };
@@ -329,13 +343,7 @@ function experimentFinding(
                 fix: `Back up ${anomaly.file} and set experiment_id: '${experiment}'.`,
             };
         case 'unreadable':
-            return {
-                ...base,
-                severity: 'warning',
-                title: `${anomaly.file} could not be read`,
-                evidence: [anomaly.detail],
-                fix: 'Check the owner and mode of the folder; the server needs to read it too.',
-            };
+            return unreadableFinding(base, anomaly, 'folder');
         default:
             return undefined;
     }
@@ -464,17 +472,16 @@ function readersOf(snapshot: StackSnapshot, store: FileStoreSummary): StoreReade
 
 /** The reader that fails first: one that needs run_uuid, else the oldest known, else unknown. */
 function pickReader(readers: StoreReader[]): StoreReader {
-    const known = readers.filter((r) => parseMlflowVersion(r.version));
+    const known = readers.filter((r) => readerVersion(r.version));
     const failing = known.find((r) => readerNeedsRunUuid(r.version));
     if (failing) return failing;
     const oldest = known.sort((a, b) => compare(a.version, b.version))[0];
     return oldest ?? readers[0] ?? {};
 }
 
+/** Orders reader versions; one that is not a version sorts as 0.0.0. */
 function compare(a?: string, b?: string): number {
-    const x = parseMlflowVersion(a) ?? [0, 0, 0];
-    const y = parseMlflowVersion(b) ?? [0, 0, 0];
-    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    return compareVersions(readerVersion(a) ?? '0.0.0', readerVersion(b) ?? '0.0.0');
 }
 
 function describeReader(reader: StoreReader): string {

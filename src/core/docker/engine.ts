@@ -45,6 +45,16 @@ export async function connectDocker(
     options: { timeoutMs?: number } = {},
 ): Promise<ConnectResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const pinged = await pingFirst(endpoints, timeoutMs);
+    if (pinged.connection) await readEngineVersion(pinged.connection, timeoutMs);
+    return pinged;
+}
+
+/** The first endpoint that answers `GET /_ping`, without asking its version yet. */
+async function pingFirst(
+    endpoints: DockerEndpointCandidate[],
+    timeoutMs: number,
+): Promise<ConnectResult> {
     const attempts: DockerFacts['attempts'] = [];
 
     for (const candidate of endpoints) {
@@ -75,17 +85,7 @@ export async function connectDocker(
             continue;
         }
         attempts.push({ endpoint });
-        const connection: DockerConnection = { docker, endpoint };
-        try {
-            const version = await withDeadline('GET /version', timeoutMs, (abortSignal) =>
-                (docker as SignalledDocker).version({ abortSignal }),
-            );
-            connection.engineVersion = version.Version;
-            connection.apiVersion = version.ApiVersion;
-        } catch {
-            // The ping answered; a missing version only makes the report less specific.
-        }
-        return { connection, attempts };
+        return { connection: { docker, endpoint }, attempts };
     }
 
     const tried = attempts.map((a) => `${a.endpoint.address || a.endpoint.source}: ${a.error}`);
@@ -96,6 +96,18 @@ export async function connectDocker(
                 ? 'no Docker Engine address to try'
                 : `no Docker Engine answered (${tried.join('; ')})`,
     };
+}
+
+async function readEngineVersion(connection: DockerConnection, timeoutMs: number): Promise<void> {
+    try {
+        const version = await withDeadline('GET /version', timeoutMs, (abortSignal) =>
+            (connection.docker as SignalledDocker).version({ abortSignal }),
+        );
+        connection.engineVersion = version.Version;
+        connection.apiVersion = version.ApiVersion;
+    } catch {
+        // The ping answered; a missing version only makes the report less specific.
+    }
 }
 
 /** A connection failure in the user's terms: what was tried, what happened, what to do. */
@@ -235,6 +247,9 @@ export async function gatherContainers(
     const facts = await Promise.all(
         chosen.map(async (summary) => {
             const container = docker.getContainer(summary.Id);
+            // The log request goes out with the inspect, not after it: only decoding the log
+            // stream needs the inspect's answer (whether the container has a TTY).
+            const logs = readLogBytes(container, query.logLines ?? 50, timeoutMs);
             let info: Dockerode.ContainerInspectInfo;
             try {
                 info = await withDeadline(
@@ -243,12 +258,14 @@ export async function gatherContainers(
                     (abortSignal) => container.inspect({ abortSignal }),
                 );
             } catch (error) {
+                await logs;
                 // Removed between list and inspect: it is no longer part of the stack.
                 if ((error as { statusCode?: number }).statusCode === 404) return undefined;
                 throw error;
             }
             const fact = containerFacts(info);
-            fact.logTail = await readLogTail(container, info, query.logLines ?? 50, timeoutMs);
+            const bytes = await logs;
+            fact.logTail = bytes && logTailLines(bytes, !info.Config?.Tty, query.logLines ?? 50);
             return fact;
         }),
     );
@@ -420,19 +437,18 @@ function portBindings(info: Dockerode.ContainerInspectInfo): PortBinding[] {
     return bindings;
 }
 
-async function readLogTail(
+/** The raw tail of a container's log; never rejects. */
+async function readLogBytes(
     container: Dockerode.Container,
-    info: Dockerode.ContainerInspectInfo,
     lines: number,
     timeoutMs: number,
-): Promise<string[] | undefined> {
+): Promise<Buffer | undefined> {
     if (lines <= 0) return undefined;
     try {
         const output = await withDeadline('reading container logs', timeoutMs, (abortSignal) =>
             container.logs({ stdout: true, stderr: true, tail: lines, follow: false, abortSignal }),
         );
-        const buffer = Buffer.isBuffer(output) ? output : Buffer.from(String(output));
-        return logTailLines(buffer, !info.Config?.Tty, lines);
+        return Buffer.isBuffer(output) ? output : Buffer.from(String(output));
     } catch {
         // Some log drivers (none, syslog) cannot be read back; the rest of the facts still stand.
         return undefined;
@@ -500,9 +516,8 @@ export async function openDocker(options: GatherDockerOptions = {}): Promise<Doc
     const chosen = endpoints.filter(
         (e) => e.source === 'setting' || e.source === 'DOCKER_HOST' || e.source === 'context',
     );
-    const connected = await connectDocker(chosen.length > 0 ? chosen : endpoints, {
-        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    });
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const connected = await pingFirst(chosen.length > 0 ? chosen : endpoints, timeoutMs);
     const facts: DockerFacts = {
         attempts: connected.attempts,
         reachable: connected.connection !== undefined,
@@ -512,13 +527,23 @@ export async function openDocker(options: GatherDockerOptions = {}): Promise<Doc
         if (connected.error) facts.error = connected.error;
         return { facts };
     }
-    const { docker, endpoint, engineVersion, apiVersion } = connected.connection;
+    const { connection } = connected;
+    const { docker, endpoint } = connection;
     facts.endpoint = endpoint;
-    if (engineVersion) facts.engineVersion = engineVersion;
-    if (apiVersion) facts.apiVersion = apiVersion;
-    try {
-        facts.containers = await gatherContainers(docker, options);
-    } catch (error) {
+    // The version and the container list do not depend on each other.
+    const [, containers] = await Promise.all([
+        readEngineVersion(connection, timeoutMs),
+        gatherContainers(docker, options).then(
+            (list) => ({ list }),
+            (error: unknown) => ({ error }),
+        ),
+    ]);
+    if (connection.engineVersion) facts.engineVersion = connection.engineVersion;
+    if (connection.apiVersion) facts.apiVersion = connection.apiVersion;
+    if ('list' in containers) {
+        facts.containers = containers.list;
+    } else {
+        const { error } = containers;
         facts.error =
             error instanceof DeadlineError
                 ? `the Engine at ${endpoint.address} answered the ping but not ${error.what} within ${error.timeoutMs} ms`

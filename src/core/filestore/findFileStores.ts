@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 import type { ComposeProject, ComposeService, FileStoreSummary } from '../model.js';
+import { walkFolder } from '../workspace/walkFolder.js';
 import { readFileStore, type ReadFileStoreOptions } from './readFileStore.js';
 
 export interface FileStoreLocation {
@@ -85,26 +86,15 @@ export async function readFileStores(
 
 async function findMlrunsFolders(folder: string): Promise<string[]> {
     const result: string[] = [];
-    let visited = 0;
-    const queue: [string, number][] = [[folder, 0]];
-    while (queue.length > 0 && visited < MAX_DIRS) {
-        const [dir, depth] = queue.shift() as [string, number];
-        visited++;
-        let entries;
-        try {
-            entries = await fs.readdir(dir, { withFileTypes: true });
-        } catch {
-            continue;
+    await walkFolder(folder, { maxDepth: MAX_DEPTH, maxFolders: MAX_DIRS }, (entry, abs) => {
+        if (!entry.isDirectory() || SKIPPED_DIRS.has(entry.name)) return false;
+        // A tracking root's own subfolders are experiments, not more stores.
+        if (entry.name === 'mlruns') {
+            result.push(abs);
+            return false;
         }
-        for (const entry of entries) {
-            if (!entry.isDirectory() || SKIPPED_DIRS.has(entry.name)) continue;
-            const child = path.join(dir, entry.name);
-            // A tracking root's own subfolders are experiments, not more stores.
-            if (entry.name === 'mlruns') result.push(child);
-            else if (depth + 1 < MAX_DEPTH && !entry.name.startsWith('.'))
-                queue.push([child, depth + 1]);
-        }
-    }
+        return !entry.name.startsWith('.');
+    });
     return result;
 }
 

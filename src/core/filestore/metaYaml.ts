@@ -18,6 +18,7 @@ export type MetaParse =
     | { kind: 'not-yaml'; line: number; message: string }
     | { kind: 'not-a-mapping'; found: string };
 
+const NOT_SPACE = /\S/;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const INT = /^[-+]?(?:0|[1-9][0-9]*)$/;
 const FLOAT = /^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
@@ -31,7 +32,8 @@ const TRUES = new Set(['true', 'True', 'TRUE', 'yes', 'Yes', 'YES', 'on', 'On', 
 const FALSES = new Set(['false', 'False', 'FALSE', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
 // Characters that start something other than a plain scalar, or that PyYAML may read
 // differently from the fast path (tags, anchors, quotes, block scalars, flow collections...).
-const SPECIAL_START = /^[-?:,[\]{}#&*!|>'"%@`]/;
+const SPECIAL_START_CODES = new Uint8Array(128);
+for (const c of '-?:,[]{}#&*!|>\'"%@`') SPECIAL_START_CODES[c.charCodeAt(0)] = 1;
 // Control characters (a NUL-filled block after a crash) make PyYAML refuse the whole file, and so
 // does a plain value ending in a colon: both are left to js-yaml, which rejects them too.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point.
@@ -39,12 +41,17 @@ const CONTROL_CHARS = /[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]/;
 
 /** Parses one `meta.yaml`. Never throws. */
 export function parseMetaYaml(text: string): MetaParse {
-    if (text.trim() === '') return { kind: 'empty' };
+    // What `text.trim() === ''` says, without copying the text.
+    if (!NOT_SPACE.test(text)) return { kind: 'empty' };
     return parseFlat(text) ?? parseWithJsYaml(text);
 }
 
 /** The fast path: undefined when the text is not a plain flat mapping. */
 function parseFlat(text: string): MetaParse | undefined {
+    // One scan of the whole file instead of one per value: every value is a slice of the text,
+    // so a file without control characters has none in its values (CRLF files take the slow
+    // per-value test, since their line ends are control characters too).
+    const checkControls = CONTROL_CHARS.test(text);
     const values: Record<string, MetaScalar> = {};
     const lines: Record<string, number> = {};
     let start = 0;
@@ -66,7 +73,7 @@ function parseFlat(text: string): MetaParse | undefined {
         let value: MetaScalar | undefined;
         if (colon + 1 === lineEnd) value = null;
         else if (text.charCodeAt(colon + 1) !== 32 /* space */) return undefined;
-        else value = scalar(text.slice(colon + 2, lineEnd));
+        else value = scalar(text.slice(colon + 2, lineEnd), checkControls);
         if (value === undefined) return undefined;
         values[key] = value;
         lines[key] = lineNo;
@@ -74,25 +81,33 @@ function parseFlat(text: string): MetaParse | undefined {
     return { kind: 'mapping', values, lines };
 }
 
-function scalar(raw: string): MetaScalar | undefined {
-    if (CONTROL_CHARS.test(raw)) return undefined;
-    if (raw.startsWith("'")) return singleQuoted(raw);
+function scalar(raw: string, checkControls: boolean): MetaScalar | undefined {
+    if (checkControls && CONTROL_CHARS.test(raw)) return undefined;
+    const first = raw.charCodeAt(0);
+    if (first === 39 /* ' */) return singleQuoted(raw);
     if (raw === '[]') return [];
     if (raw === '{}') return {};
+    // Character-code tests rather than regexes: this runs for every value of every run.
+    const last = raw.charCodeAt(raw.length - 1);
     if (
-        SPECIAL_START.test(raw) ||
-        raw.endsWith(' ') ||
+        (first < 128 && SPECIAL_START_CODES[first] === 1) ||
+        first === 32 /* space */ ||
+        first === 9 /* tab */ ||
+        last === 32 /* space */ ||
+        last === 58 /* : */ ||
         raw.includes(': ') ||
-        raw.includes(' #') ||
-        raw.endsWith(':') ||
-        raw.startsWith(' ') ||
-        raw.startsWith('\t')
+        raw.includes(' #')
     ) {
         return undefined;
     }
-    if (NULLS.has(raw)) return null;
-    if (TRUES.has(raw)) return true;
-    if (FALSES.has(raw)) return false;
+    if (raw.length <= 5) {
+        if (NULLS.has(raw)) return null;
+        if (TRUES.has(raw)) return true;
+        if (FALSES.has(raw)) return false;
+    }
+    // Numbers, and the spellings left to js-yaml, all start with a digit, a sign or a dot.
+    const numeric = (first >= 48 && first <= 57) || first === 43 || first === 45 || first === 46;
+    if (!numeric) return raw;
     if (INT.test(raw)) return Number(raw);
     if (FLOAT.test(raw)) return Number(raw);
     if (OTHER_NUMBERS_AND_DATES.test(raw)) return undefined;
@@ -102,6 +117,7 @@ function scalar(raw: string): MetaScalar | undefined {
 function singleQuoted(raw: string): string | undefined {
     if (raw.length < 2 || !raw.endsWith("'")) return undefined;
     const inner = raw.slice(1, -1);
+    if (!inner.includes("'")) return inner;
     // A lone quote inside would end the scalar early; only doubled quotes are escapes.
     if (inner.replace(/''/g, '').includes("'")) return undefined;
     return inner.replace(/''/g, "'");

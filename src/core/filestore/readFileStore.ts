@@ -36,6 +36,7 @@ const BATCH = 256;
 const PROBE_TIMEOUT_MS = 3_000;
 const DEFAULT_LISTED = 50;
 const META = 'meta.yaml';
+const SEP_META = `${path.sep}${META}`;
 /**
  * Non-blocking open: a FIFO named meta.yaml would otherwise block the synchronous run reads (and
  * the whole event loop, deadline included) until something writes to it. It now reads as empty.
@@ -78,8 +79,11 @@ class StoreReader {
     private readonly experimentLocations: NonNullable<FileStoreSummary['experimentLocations']> = [];
     private readonly anomalies: MetaAnomaly[] = [];
     private readonly buffer = Buffer.allocUnsafe(64 * 1024);
-    /** `[experiment, run]` folders listed and waiting for their meta.yaml to be read. */
-    private readonly pendingRuns: [string, string][] = [];
+    /**
+     * `[experiment, run, experiment folder + separator]` folders listed and waiting for their
+     * meta.yaml to be read; the prefix saves a path.join per run.
+     */
+    private readonly pendingRuns: [string, string, string][] = [];
     /** Per `level|problem|key`: how many were listed and how many more were only counted. */
     private readonly groups = new Map<
         string,
@@ -195,7 +199,8 @@ class StoreReader {
             this.checkExperimentMeta(name, `${dirRel}/${META}`, meta);
         }
 
-        for (const run of runDirs) this.pendingRuns.push([name, run]);
+        const prefix = dirAbs + path.sep;
+        for (const run of runDirs) this.pendingRuns.push([name, run, prefix]);
         if (modelsDir) await this.countLoggedModels(path.join(dirAbs, 'models'));
     }
 
@@ -286,7 +291,7 @@ class StoreReader {
     private async readRuns(): Promise<void> {
         const first = this.pendingRuns[0];
         if (!first) return;
-        const probeAbs = path.join(this.rootAbs, first[0], first[1], META);
+        const probeAbs = first[2] + first[1] + SEP_META;
         const answered = await withDeadline(
             fs.readFile(probeAbs, { flag: READ_FLAGS }).then(
                 () => undefined,
@@ -306,16 +311,20 @@ class StoreReader {
             }
             const end = Math.min(start + BATCH, this.pendingRuns.length);
             for (let i = start; i < end; i++) {
-                const [experiment, run] = this.pendingRuns[i] as [string, string];
-                this.readRun(experiment, run);
+                const [experiment, run, prefix] = this.pendingRuns[i] as [string, string, string];
+                this.readRun(experiment, run, prefix + run + SEP_META);
             }
             await new Promise<void>((resolve) => setImmediate(resolve));
         }
     }
 
-    private readRun(experiment: string, run: string): void {
-        const file = `${this.rootRel}/${experiment}/${run}/${META}`;
-        const meta = this.readMetaNow(path.join(this.rootAbs, experiment, run, META));
+    /** The store-relative name of a run's meta.yaml, built only when something is reported. */
+    private runFile(experiment: string, run: string): string {
+        return `${this.rootRel}/${experiment}/${run}/${META}`;
+    }
+
+    private readRun(experiment: string, run: string, fileAbs: string): void {
+        const meta = this.readMetaNow(fileAbs);
         this.runs++;
         if (meta === 'unreadable') return;
         if (meta === 'missing') {
@@ -328,7 +337,7 @@ class StoreReader {
             return;
         }
         if (meta.kind !== 'mapping') {
-            this.reportUnparsed(file, meta, 'run');
+            this.reportUnparsed(this.runFile(experiment, run), meta, 'run');
             return;
         }
 
@@ -336,7 +345,7 @@ class StoreReader {
         for (const key of RUN_KEYS_ALWAYS) {
             if (!(key in values)) {
                 this.add({
-                    file,
+                    file: this.runFile(experiment, run),
                     problem: 'missing-key',
                     key,
                     level: 'run',
@@ -347,7 +356,7 @@ class StoreReader {
         }
         if (!('run_id' in values)) {
             this.add({
-                file,
+                file: this.runFile(experiment, run),
                 problem: 'missing-key',
                 key: 'run_id',
                 level: 'run',
@@ -359,7 +368,7 @@ class StoreReader {
             this.runsWithoutRunUuid++;
             // The line of run_id: the fix inserts run_uuid next to it.
             this.add({
-                file,
+                file: this.runFile(experiment, run),
                 problem: 'missing-key',
                 key: 'run_uuid',
                 level: 'run',
@@ -368,11 +377,10 @@ class StoreReader {
             });
         }
 
-        this.checkRunValues(file, experiment, run, values, lines);
+        this.checkRunValues(experiment, run, values, lines);
     }
 
     private checkRunValues(
-        file: string,
         experiment: string,
         run: string,
         values: Record<string, MetaScalar>,
@@ -381,7 +389,7 @@ class StoreReader {
         const stage = values.lifecycle_stage;
         if (stage !== undefined && stage !== null && !LIFECYCLE_STAGES.has(scalarText(stage))) {
             this.add({
-                file,
+                file: this.runFile(experiment, run),
                 problem: 'bad-value',
                 key: 'lifecycle_stage',
                 level: 'run',
@@ -392,7 +400,7 @@ class StoreReader {
         const status = values.status;
         if (status !== undefined && !(typeof status === 'number' && RUN_STATUSES.has(status))) {
             this.add({
-                file,
+                file: this.runFile(experiment, run),
                 problem: 'bad-value',
                 key: 'status',
                 level: 'run',
@@ -407,7 +415,7 @@ class StoreReader {
             scalarText(experimentId) !== experiment
         ) {
             this.add({
-                file,
+                file: this.runFile(experiment, run),
                 problem: 'id-mismatch',
                 key: 'experiment_id',
                 level: 'run',
@@ -419,7 +427,7 @@ class StoreReader {
             const id = values[key];
             if (id !== undefined && id !== null && scalarText(id) !== run) {
                 this.add({
-                    file,
+                    file: this.runFile(experiment, run),
                     problem: 'id-mismatch',
                     key,
                     level: 'run',

@@ -2,13 +2,28 @@
 // entity constructors each version calls (mlflow-facts.md §4.2, §4.3, §4.6): a key is required
 // when the constructor takes it positionally and the store fills no default for it.
 
+import {
+    isAtLeast,
+    parseVersion,
+    serverRequiresRunUuid,
+    type MlflowVersion,
+} from '../mlflow/versions.js';
+
+/**
+ * The `major.minor[.patch]` found anywhere in `version` (`2.22.1`, `v3.1.0`, `mlflow:v2.9.2-py3`),
+ * pre-release and build suffixes dropped: what a reader's code paths depend on.
+ */
+export function readerVersion(version: string | undefined): MlflowVersion | undefined {
+    const match = /\d+\.\d+(?:\.\d+)?/.exec(version ?? '');
+    return match ? parseVersion(match[0]) : undefined;
+}
+
 /** `[major, minor, patch]` of a version like `2.22.1`, `v3.1.0` or `3.0.0rc1`; undefined if none. */
 export function parseMlflowVersion(
     version: string | undefined,
 ): [number, number, number] | undefined {
-    const match = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(version ?? '');
-    if (!match) return undefined;
-    return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+    const parsed = readerVersion(version);
+    return parsed && [parsed.major, parsed.minor, parsed.patch];
 }
 
 /** True when `version` is at least `minimum`; undefined when `version` is not a version. */
@@ -16,14 +31,10 @@ export function mlflowVersionAtLeast(
     version: string | undefined,
     minimum: string,
 ): boolean | undefined {
-    const have = parseMlflowVersion(version);
-    const need = parseMlflowVersion(minimum);
+    const have = readerVersion(version);
+    const need = readerVersion(minimum);
     if (!have || !need) return undefined;
-    for (let i = 0; i < 3; i++) {
-        if ((have[i] as number) !== (need[i] as number))
-            return (have[i] as number) > (need[i] as number);
-    }
-    return true;
+    return isAtLeast(have, need.raw);
 }
 
 /**
@@ -42,8 +53,7 @@ export function requiredRunKeys(serverVersion?: string): string[] {
     if (major === undefined) return keys;
     if (major >= 3) return ['run_id', ...keys];
     // 1.x and 2.x `RunInfo(run_uuid, experiment_id, ...)`; run_id falls back to run_uuid.
-    if (mlflowVersionAtLeast(serverVersion, RUN_UUID_OPTIONAL_SINCE)) return keys;
-    return ['run_uuid', ...keys];
+    return readerNeedsRunUuid(serverVersion) ? ['run_uuid', ...keys] : keys;
 }
 
 /**
@@ -67,7 +77,6 @@ export function reservedExperimentFolders(serverVersion?: string): string[] {
 
 /** Whether a reader of this version fails on a run without `run_uuid`; undefined if unknown. */
 export function readerNeedsRunUuid(serverVersion?: string): boolean | undefined {
-    const parsed = parseMlflowVersion(serverVersion);
-    if (!parsed) return undefined;
-    return requiredRunKeys(serverVersion).includes('run_uuid');
+    const parsed = readerVersion(serverVersion);
+    return parsed && serverRequiresRunUuid(parsed);
 }

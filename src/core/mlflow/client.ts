@@ -90,6 +90,8 @@ export interface MlflowClientOptions {
     detectTlsListener?: boolean;
     /** Debug log for requests; receives no secrets and no bodies. */
     log?: (message: string) => void;
+    /** Cancels every request in flight and later ones (a probe whose answer is not needed). */
+    signal?: AbortSignal;
 }
 
 /** A call's result together with what was observed on the wire. */
@@ -604,6 +606,9 @@ export class MlflowClient {
 
         // axios's own timeout is a socket-idle timer; the signal bounds the whole exchange.
         const deadline = AbortSignal.timeout(this.timeoutMs);
+        const signal = this.options.signal
+            ? AbortSignal.any([deadline, this.options.signal])
+            : deadline;
         let response: AxiosResponse<string>;
         try {
             response = await axios.request<string>({
@@ -615,7 +620,7 @@ export class MlflowClient {
                         ? undefined
                         : JSON.stringify(stripUndefined(options.body)),
                 timeout: this.timeoutMs,
-                signal: deadline,
+                signal,
                 maxRedirects: 0,
                 validateStatus: () => true,
                 responseType: 'text',

@@ -13,7 +13,7 @@ import {
     parseServerCommand,
     isMlflowImage,
     readDockerfileFacts,
-    serverConfigFromContainer,
+    serverConfigFromCommand,
     versionFromTag,
 } from './serverConfig.js';
 
@@ -363,31 +363,6 @@ function dockerfileServer(
     return server;
 }
 
-/** A ServerConfig for an argv and environment that no compose file holds. */
-function configOf(
-    service: string,
-    argv: string[],
-    env: Record<string, string>,
-    image: string,
-): ServerConfig | undefined {
-    const config = serverConfigFromContainer({
-        id: `written:${service}`,
-        name: service,
-        image,
-        state: 'created',
-        restartCount: 0,
-        ports: [],
-        mounts: [],
-        cmd: argv,
-        entrypoint: [],
-        env,
-        labels: {},
-        networks: [],
-    });
-    if (config) delete config.declaredVersion;
-    return config;
-}
-
 export interface WrittenFiles {
     /** Relative path → text: Dockerfiles and shell scripts of the workspace. */
     [file: string]: string;
@@ -452,7 +427,7 @@ export function findWrittenServerConfigs(
                 );
                 if (!server) continue;
                 started.add(dockerfile);
-                config = configOf(service, server.argv, run.env, run.image);
+                config = serverConfigFromCommand(service, server.argv, run.env);
                 if (!config) continue;
                 // Words after the image replace the Dockerfile's CMD: then the script says it.
                 config.written =
@@ -479,7 +454,7 @@ export function findWrittenServerConfigs(
                     argv = ['mlflow', 'server', ...run.args];
                 }
                 if (!parseServerCommand(argv)) continue;
-                config = configOf(service, argv, run.env, run.image);
+                config = serverConfigFromCommand(service, argv, run.env);
                 if (!config) continue;
                 config.written = {
                     ...at,
@@ -507,7 +482,7 @@ export function findWrittenServerConfigs(
         const dir = path.posix.dirname(file);
         const service = dir === '.' ? path.basename(folder) : path.posix.basename(dir);
         if (composeNames.has(service)) continue;
-        const config = configOf(service, server.argv, {}, server.written.image ?? '');
+        const config = serverConfigFromCommand(service, server.argv, {});
         if (!config) continue;
         config.written = server.written;
         if (server.version)

@@ -31,6 +31,8 @@ export interface ProbeServerOptions {
     maxRuns?: number;
     insecureTls?: boolean;
     log?: (message: string) => void;
+    /** Abandons the probe: requests in flight are cancelled and the rest are not sent. */
+    signal?: AbortSignal;
 }
 
 // Not yet: only the first page is read (100 experiments, `maxRuns` runs); a larger store shows
@@ -58,6 +60,7 @@ export async function probeServer(
             ...(options.hostHeader ? { hostHeader: options.hostHeader } : {}),
             ...(options.insecureTls ? { insecureTls: true } : {}),
             ...(options.log ? { log: options.log } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
         });
     } catch (error) {
         probe.health = unusableUrl(baseUrl, error);

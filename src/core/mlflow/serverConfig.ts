@@ -8,18 +8,8 @@ import path from 'node:path';
 import { scriptCommands } from '../compose/shellSplit.js';
 import type { ComposeProject, ComposeService, ContainerFacts, ServerConfig } from '../model.js';
 
-export type ServerField =
-    | 'host'
-    | 'port'
-    | 'backendStoreUri'
-    | 'defaultArtifactRoot'
-    | 'artifactsDestination'
-    | 'serveArtifacts'
-    | 'allowedHosts'
-    | 'staticPrefix'
-    | 'appName'
-    | 'artifactsOnly'
-    | 'gunicornOpts';
+/** The options we read: those whose place ServerConfig records, and `--gunicorn-opts`. */
+export type ServerField = keyof ServerConfig['keys'] | 'gunicornOpts';
 
 export interface ServerCommand {
     subcommand: 'server' | 'ui';
@@ -426,14 +416,11 @@ function serverConfigOf(
         return form === 'exec' ? `${base}.${field}.${offset}` : `${base}.${field}`;
     };
 
-    const values: ServerCommand['values'] = {};
+    const fromEnv = envOptions(service.environment);
+    const values: ServerCommand['values'] = fromEnv.values;
     const keys: Partial<Record<ServerField, string>> = {};
-    for (const [name, field] of Object.entries(ENV_VARS)) {
-        const value = service.environment[name];
-        if (value === undefined || value === null) continue;
-        values[field] = BOOLEAN_FIELDS.has(field) ? /^(1|true|yes|on|t|y)$/i.test(value) : value;
+    for (const [field, name] of Object.entries(fromEnv.names) as [ServerField, string][])
         keys[field] = `${base}.environment.${name}`;
-    }
     // The command line wins over the environment, as click resolves options.
     for (const field of Object.keys(parsed.values) as ServerField[]) {
         values[field] = parsed.values[field];
@@ -441,42 +428,7 @@ function serverConfigOf(
         if (key) keys[field] = key;
         else delete keys[field];
     }
-
-    const text = (field: ServerField): string | undefined => {
-        const v = values[field];
-        return typeof v === 'string' ? v : undefined;
-    };
-    const portText = text('port');
-    const port = portText !== undefined && /^\d+$/.test(portText) ? Number(portText) : 5000;
-    const config: ServerConfig = { service: service.name, port, keys: {} };
-    const host = text('host');
-    if (host !== undefined) config.host = host;
-    const optional: [keyof ServerConfig, ServerField][] = [
-        ['backendStoreUri', 'backendStoreUri'],
-        ['defaultArtifactRoot', 'defaultArtifactRoot'],
-        ['artifactsDestination', 'artifactsDestination'],
-        ['staticPrefix', 'staticPrefix'],
-        ['appName', 'appName'],
-        ['gunicornOpts', 'gunicornOpts'],
-    ];
-    for (const [target, field] of optional) {
-        const v = text(field);
-        if (v !== undefined) (config as unknown as Record<string, unknown>)[target] = v;
-    }
-    if (typeof values.serveArtifacts === 'boolean') config.serveArtifacts = values.serveArtifacts;
-    if (typeof values.artifactsOnly === 'boolean') config.artifactsOnly = values.artifactsOnly;
-    const allowed = text('allowedHosts');
-    if (allowed !== undefined)
-        config.allowedHosts = allowed
-            .split(',')
-            .map((h) => h.trim())
-            .filter((h) => h !== '');
-
-    for (const field of Object.keys(keys) as ServerField[]) {
-        if (field === 'gunicornOpts') continue;
-        const key = keys[field];
-        if (key) config.keys[field] = key;
-    }
+    const config = configFromOptions(service.name, values, keys);
 
     const declared = declaredVersionOf(
         project,
@@ -528,46 +480,89 @@ function declaredVersionOf(
 export function serverConfigFromContainer(container: ContainerFacts): ServerConfig | undefined {
     const parsed = parseServerCommand([...container.entrypoint, ...container.cmd]);
     if (!parsed) return undefined;
+    const config = commandConfig(container.service ?? container.name, parsed, container.env);
+    const version = versionFromTag(parseImageReference(container.image).tag) ?? parsed.pipVersion;
+    if (version) config.declaredVersion = { version, file: `container ${container.name}` };
+    return config;
+}
+
+/**
+ * The server config for an argv and environment that no compose file holds (a `docker run` line,
+ * a Dockerfile's command). Values have no file keys and no declared version.
+ */
+export function serverConfigFromCommand(
+    service: string,
+    argv: string[],
+    env: Record<string, string>,
+): ServerConfig | undefined {
+    const parsed = parseServerCommand(argv);
+    return parsed ? commandConfig(service, parsed, env) : undefined;
+}
+
+function commandConfig(
+    service: string,
+    parsed: ServerCommand,
+    env: Record<string, string>,
+): ServerConfig {
+    // The command line wins over the environment, as click resolves options.
+    return configFromOptions(service, { ...envOptions(env).values, ...parsed.values });
+}
+
+/** The server options set by `MLFLOW_*` variables, and the variable that set each. */
+function envOptions(environment: Record<string, string | null | undefined>): {
+    values: ServerCommand['values'];
+    names: Partial<Record<ServerField, string>>;
+} {
     const values: ServerCommand['values'] = {};
+    const names: Partial<Record<ServerField, string>> = {};
     for (const [name, field] of Object.entries(ENV_VARS)) {
-        const value = container.env[name];
-        if (value === undefined) continue;
+        const value = environment[name];
+        if (value === undefined || value === null) continue;
         values[field] = BOOLEAN_FIELDS.has(field) ? /^(1|true|yes|on|t|y)$/i.test(value) : value;
+        names[field] = name;
     }
-    Object.assign(values, parsed.values);
-    const text = (field: ServerField) => {
+    return { values, names };
+}
+
+/** A ServerConfig from resolved option values and the file key each value came from. */
+function configFromOptions(
+    service: string,
+    values: ServerCommand['values'],
+    keys: Partial<Record<ServerField, string>> = {},
+): ServerConfig {
+    const text = (field: ServerField): string | undefined => {
         const v = values[field];
         return typeof v === 'string' ? v : undefined;
     };
     const portText = text('port');
-    const config: ServerConfig = {
-        service: container.service ?? container.name,
-        port: portText !== undefined && /^\d+$/.test(portText) ? Number(portText) : 5000,
-        keys: {},
-    };
+    const port = portText !== undefined && /^\d+$/.test(portText) ? Number(portText) : 5000;
+    const config: ServerConfig = { service, port, keys: {} };
     const host = text('host');
     if (host !== undefined) config.host = host;
-    const backend = text('backendStoreUri');
-    if (backend !== undefined) config.backendStoreUri = backend;
-    const root = text('defaultArtifactRoot');
-    if (root !== undefined) config.defaultArtifactRoot = root;
-    const destination = text('artifactsDestination');
-    if (destination !== undefined) config.artifactsDestination = destination;
-    const prefix = text('staticPrefix');
-    if (prefix !== undefined) config.staticPrefix = prefix;
-    const appName = text('appName');
-    if (appName !== undefined) config.appName = appName;
-    const gunicornOpts = text('gunicornOpts');
-    if (gunicornOpts !== undefined) config.gunicornOpts = gunicornOpts;
+    const optional = [
+        'backendStoreUri',
+        'defaultArtifactRoot',
+        'artifactsDestination',
+        'staticPrefix',
+        'appName',
+        'gunicornOpts',
+    ] as const;
+    for (const field of optional) {
+        const v = text(field);
+        if (v !== undefined) config[field] = v;
+    }
+    if (typeof values.serveArtifacts === 'boolean') config.serveArtifacts = values.serveArtifacts;
+    if (typeof values.artifactsOnly === 'boolean') config.artifactsOnly = values.artifactsOnly;
     const allowed = text('allowedHosts');
     if (allowed !== undefined)
         config.allowedHosts = allowed
             .split(',')
             .map((h) => h.trim())
             .filter((h) => h !== '');
-    if (typeof values.serveArtifacts === 'boolean') config.serveArtifacts = values.serveArtifacts;
-    if (typeof values.artifactsOnly === 'boolean') config.artifactsOnly = values.artifactsOnly;
-    const version = versionFromTag(parseImageReference(container.image).tag) ?? parsed.pipVersion;
-    if (version) config.declaredVersion = { version, file: `container ${container.name}` };
+    for (const field of Object.keys(keys) as ServerField[]) {
+        if (field === 'gunicornOpts') continue;
+        const key = keys[field];
+        if (key) config.keys[field] = key;
+    }
     return config;
 }

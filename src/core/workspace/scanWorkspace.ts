@@ -34,6 +34,11 @@ export interface ScanOptions {
     pythonPath?: string;
     /** false: the workspace's Python is not run (an untrusted folder's `.venv` is its code). */
     runInterpreter?: boolean;
+    /**
+     * The interpreter's answer, when the caller started the probe already (it is the slow part
+     * of the scan, so the gatherer starts it before it knows the compose project).
+     */
+    interpreterAnswer?: Promise<InterpreterAnswer>;
 }
 
 const SKIPPED_DIRS = new Set([
@@ -96,17 +101,7 @@ export async function scanWorkspace(folder: string, options: ScanOptions): Promi
         notes: [],
     };
     const deadline = Date.now() + options.timeoutMs;
-    const interpreter =
-        options.runInterpreter === false
-            ? Promise.resolve<InterpreterAnswer>({
-                  kind: 'failed',
-                  interpreter: workspaceInterpreter(folder, options.pythonPath),
-                  error: 'running the workspace interpreter is off',
-              })
-            : probeInterpreterMlflow(
-                  workspaceInterpreter(folder, options.pythonPath),
-                  Math.min(options.timeoutMs, 10_000),
-              );
+    const interpreter = options.interpreterAnswer ?? askInterpreter(folder, options);
 
     const files = await listFiles(folder, facts);
     const scripts = new Map<string, { calls: MlflowCall[]; setsUri: boolean }>();
@@ -189,6 +184,22 @@ export async function scanWorkspace(folder: string, options: ScanOptions): Promi
 
     addDefaultUris(facts, scripts);
     return facts;
+}
+
+/** The workspace interpreter's MLflow, or why it was not asked. */
+export function askInterpreter(
+    folder: string,
+    options: Pick<ScanOptions, 'timeoutMs' | 'pythonPath' | 'runInterpreter'>,
+): Promise<InterpreterAnswer> {
+    const interpreter = workspaceInterpreter(folder, options.pythonPath);
+    if (options.runInterpreter === false) {
+        return Promise.resolve({
+            kind: 'failed',
+            interpreter,
+            error: 'running the workspace interpreter is off',
+        });
+    }
+    return probeInterpreterMlflow(interpreter, Math.min(options.timeoutMs, 10_000));
 }
 
 // ---------------------------------------------------------------------------------------------

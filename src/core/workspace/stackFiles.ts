@@ -5,6 +5,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
+import { walkFolder } from './walkFolder.js';
+
 const SKIPPED_DIRS = new Set([
     'node_modules',
     '.git',
@@ -41,36 +43,23 @@ export async function readStackFiles(
     folder: string,
     timeoutMs: number,
 ): Promise<Record<string, string>> {
-    const deadline = Date.now() + timeoutMs;
     const out: Record<string, string> = {};
-    const queue: [string, number][] = [[folder, 0]];
-    let seen = 0;
-    for (let q = 0; q < queue.length && Date.now() < deadline; q++) {
-        const [dir, depth] = queue[q] as [string, number];
-        let entries;
+    const limits = {
+        maxDepth: MAX_DEPTH,
+        maxEntries: MAX_ENTRIES,
+        deadline: Date.now() + timeoutMs,
+    };
+    await walkFolder(folder, limits, async (entry, abs) => {
+        if (entry.isDirectory()) return !SKIPPED_DIRS.has(entry.name);
+        const rel = path.relative(folder, abs).split(path.sep).join('/');
+        if (!entry.isFile() || !isStackFile(rel)) return false;
         try {
-            entries = await fs.readdir(dir, { withFileTypes: true });
+            const stat = await fs.stat(abs);
+            if (stat.size <= MAX_FILE_BYTES) out[rel] = await fs.readFile(abs, 'utf8');
         } catch {
-            continue;
+            // A file that vanished or cannot be read describes nothing.
         }
-        for (const entry of entries) {
-            if (++seen > MAX_ENTRIES) return out;
-            const abs = path.join(dir, entry.name);
-            if (entry.isDirectory()) {
-                if (!SKIPPED_DIRS.has(entry.name) && depth + 1 < MAX_DEPTH)
-                    queue.push([abs, depth + 1]);
-                continue;
-            }
-            const rel = path.relative(folder, abs).split(path.sep).join('/');
-            if (!entry.isFile() || !isStackFile(rel)) continue;
-            try {
-                const stat = await fs.stat(abs);
-                if (stat.size > MAX_FILE_BYTES) continue;
-                out[rel] = await fs.readFile(abs, 'utf8');
-            } catch {
-                // A file that vanished or cannot be read describes nothing.
-            }
-        }
-    }
+        return false;
+    });
     return out;
 }

@@ -9,16 +9,27 @@ import { REPO } from '../../support/paths.js';
 import type { ExtensionFolder } from '../codeServer.js';
 
 // esbuild's JS API cannot itself be bundled (it finds its binary next to its own files).
-const esbuild = createRequire(path.join(REPO, 'package.json'))('esbuild') as typeof import('esbuild');
+const esbuild = createRequire(path.join(REPO, 'package.json'))(
+    'esbuild',
+) as typeof import('esbuild');
 
-export async function buildHarness(): Promise<ExtensionFolder & { cleanUp(): void }> {
+export interface Harness extends ExtensionFolder {
+    /** The harness's own check suite (one passing, one failing test). */
+    fixtureSuite: string;
+    cleanUp(): void;
+}
+
+export async function buildHarness(): Promise<Harness> {
     const source = path.join(REPO, 'test', 'e2e', 'harness');
     const out = mkdtempSync(path.join(os.tmpdir(), 'stack-doctor-harness-'));
     mkdirSync(path.join(out, 'dist'));
     cpSync(path.join(source, 'package.json'), path.join(out, 'package.json'));
     await esbuild.build({
-        entryPoints: [path.join(source, 'main.ts')],
-        outfile: path.join(out, 'dist', 'main.js'),
+        entryPoints: {
+            main: path.join(source, 'main.ts'),
+            fixtureSuite: path.join(source, 'fixtureSuite.ts'),
+        },
+        outdir: path.join(out, 'dist'),
         bundle: true,
         platform: 'node',
         format: 'cjs',
@@ -29,6 +40,7 @@ export async function buildHarness(): Promise<ExtensionFolder & { cleanUp(): voi
     return {
         id: 'stack-doctor-tests.e2e-harness-0.0.1',
         source: out,
+        fixtureSuite: path.join(out, 'dist', 'fixtureSuite.js'),
         cleanUp: () => rmSync(out, { recursive: true, force: true }),
     };
 }

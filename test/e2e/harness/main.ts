@@ -36,14 +36,12 @@ export function activate(): void {
     if (!suite || !results) return;
     const started = Date.now();
     void runSuite(suite)
-        .catch(
-            (error: unknown): HarnessResults => ({
-                status: 'error',
-                suite,
-                error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-                tests: [],
-            }),
-        )
+        .catch((error: unknown): HarnessResults => ({
+            status: 'error',
+            suite,
+            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+            tests: [],
+        }))
         .then((outcome) => writeResults(results, { ...outcome, durationMs: Date.now() - started }));
 }
 
@@ -61,38 +59,47 @@ async function runSuite(suite: string): Promise<HarnessResults> {
     // The repository's mocha, not a bundled copy: the suite registers its tests on the same
     // globals. A computed path keeps esbuild from bundling it.
     const mochaPath = path.join(repo, 'node_modules', 'mocha', 'lib', 'mocha.cjs');
-    const Mocha = (require(mochaPath) as { default?: MochaConstructor } & MochaConstructor)
-        .default ?? (require(mochaPath) as MochaConstructor);
-    const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'dot' });
-
-    // Two shapes of suite are accepted: a bundle of test files written against mocha's globals
-    // (tdd `suite`/`test` or bdd `describe`/`it`), or an index module exporting `run()` the way
-    // @vscode/test-electron expects. Both kinds of globals are bound to the one root suite
-    // before the bundle is loaded.
-    mocha.ui('bdd');
-    mocha.ui('tdd');
-    mocha.suite.emit('pre-require', globalThis, suite, mocha);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known at run time
+    const loadedMocha = require(mochaPath) as { default?: MochaConstructor } & MochaConstructor;
+    const Mocha = loadedMocha.default ?? loadedMocha;
     // A suite with its own run() (and its own bundled mocha) reports through its reporter on
     // the console: keep that output, and read the totals from the spec reporter's summary.
     const output: string[] = [];
     const original = { log: console.log, error: console.error };
+    const writes = { out: process.stdout.write, err: process.stderr.write };
     const keep =
         (write: (...args: unknown[]) => void) =>
         (...args: unknown[]) => {
             output.push(args.map(String).join(' '));
             write(...args);
         };
+    const keepWrite = (chunk: unknown): boolean => {
+        output.push(typeof chunk === 'string' ? chunk : String(chunk));
+        return true;
+    };
     console.log = keep(original.log);
     console.error = keep(original.error);
+    process.stdout.write = keepWrite as typeof process.stdout.write;
+    process.stderr.write = keepWrite as typeof process.stderr.write;
+    let loaded: { run?: () => Promise<unknown> } | undefined;
     try {
-        const loaded = require(suite) as { run?: () => Promise<unknown> };
-        if (typeof loaded.run === 'function' && mocha.suite.total() === 0) {
+        // Two shapes of suite are accepted. First an index module exporting `run()` the way
+        // @vscode/test-electron expects: loaded without any mocha globals, because its own
+        // mocha would pick up ours (mocha's `suite` export prefers a global `describe`).
+        try {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known at run time
+            loaded = require(suite) as { run?: () => Promise<unknown> };
+        } catch {
+            loaded = undefined;
+        }
+        if (typeof loaded?.run === 'function') {
             const outcome = await loaded.run().then(
                 () => undefined,
                 (error: unknown) => (error instanceof Error ? error.message : String(error)),
             );
             const text = output.join('\n');
-            const count = (word: string) => Number(text.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
+            const count = (word: string) =>
+                Number(text.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
             return {
                 status: outcome === undefined ? 'passed' : 'failed',
                 suite,
@@ -107,7 +114,19 @@ async function runSuite(suite: string): Promise<HarnessResults> {
     } finally {
         console.log = original.log;
         console.error = original.error;
+        process.stdout.write = writes.out;
+        process.stderr.write = writes.err;
     }
+
+    // Else a bundle of test files written against mocha's globals (tdd `suite`/`test` or bdd
+    // `describe`/`it`): both kinds are bound to one root suite, and the bundle loaded again.
+    const mocha = new Mocha({ ui: 'tdd', timeout: 60_000, color: false, reporter: 'dot' });
+    mocha.ui('bdd');
+    mocha.ui('tdd');
+    mocha.suite.emit('pre-require', globalThis, suite, mocha);
+    delete require.cache[require.resolve(suite)];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the suite registers its tests as it loads
+    require(suite);
 
     const tests: HarnessTest[] = [];
     const failures = await new Promise<number>((resolve) => {
@@ -130,7 +149,9 @@ async function runSuite(suite: string): Promise<HarnessResults> {
             tests.push({ title: (test as TestLike).fullTitle(), state: 'pending' });
         });
     });
-    void vscode.window.setStatusBarMessage(`e2e harness: ${tests.length} tests, ${failures} failed`);
+    void vscode.window.setStatusBarMessage(
+        `e2e harness: ${tests.length} tests, ${failures} failed`,
+    );
     return {
         status: failures === 0 ? 'passed' : 'failed',
         suite,
@@ -138,6 +159,5 @@ async function runSuite(suite: string): Promise<HarnessResults> {
         passing: tests.filter((t) => t.state === 'passed').length,
         failing: failures,
         pending: tests.filter((t) => t.state === 'pending').length,
-        output: output.join('\n'),
     };
 }

@@ -3,6 +3,8 @@
 
 import type { Locator, Page } from 'playwright-core';
 
+import type { PageElement } from './workbench.js';
+
 export interface ProblemRow {
     /** The file rows' name, or the marker's message. */
     text: string;
@@ -41,11 +43,35 @@ export class ProblemsPanel {
      * scrolled from top to bottom with the mouse wheel and the rows collected by their index.
      */
     async rows(): Promise<ProblemRow[]> {
+        // Maximized, the panel shows some 35 rows at once; the wheel covers the rest.
+        await this.toggleMaximized();
+        try {
+            return await this.collectRows();
+        } finally {
+            await this.toggleMaximized();
+        }
+    }
+
+    private async toggleMaximized(): Promise<void> {
+        await this.page.keyboard.press('F1');
+        const input = this.page.locator('.quick-input-widget input');
+        await input.fill('>View: Toggle Maximized Panel');
+        const row = this.page
+            .locator('.quick-input-widget .monaco-list-row')
+            .filter({ hasText: 'Toggle Maximized Panel' })
+            .first();
+        await row.waitFor({ timeout: 10_000 });
+        await input.press('Enter');
+        await this.page.waitForTimeout(300);
+    }
+
+    private async collectRows(): Promise<ProblemRow[]> {
         const list = this.panel.locator('.monaco-list').first();
         const box = await list.boundingBox();
         const byIndex = new Map<number, RawRow>();
         if (box) await this.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
         if (box) await this.page.mouse.wheel(0, -100_000);
+        await this.page.waitForTimeout(150);
         for (let page = 0; page < 50; page++) {
             const before = byIndex.size;
             for (const row of await this.visibleRows()) byIndex.set(row.index, row);
@@ -74,15 +100,15 @@ export class ProblemsPanel {
     }
 
     private async visibleRows(): Promise<RawRow[]> {
-        return this.panel.locator('.monaco-list-row').evaluateAll((elements) =>
-            elements.map((row) => ({
+        return this.panel.locator('.monaco-list-row').evaluateAll((elements: unknown[]) =>
+            (elements as PageElement[]).map((row) => ({
                 index: Number(row.getAttribute('data-index') ?? '-1'),
                 kind: row.querySelector('.marker-icon')
                     ? ('marker' as const)
                     : row.querySelector('.related-info-resource')
                       ? ('related' as const)
                       : ('file' as const),
-                text: (row as unknown as { innerText: string }).innerText.replaceAll('\n', ' ').trim(),
+                text: row.innerText.replaceAll('\n', ' ').trim(),
                 fileName: row.querySelector('.label-name')?.textContent ?? '',
             })),
         );
@@ -99,8 +125,11 @@ export class ProblemsPanel {
     ): Promise<ProblemRow | undefined> {
         const until = Date.now() + (options.timeoutMs ?? 30_000);
         for (;;) {
-            const found = (await this.markers()).find(
-                (m) => match.test(m.text) && (!options.file || m.file === options.file),
+            const found = (await this.collectRows()).find(
+                (m) =>
+                    m.kind === 'marker' &&
+                    match.test(m.text) &&
+                    (!options.file || m.file === options.file),
             );
             if (options.gone ? !found : found) return found;
             if (Date.now() > until) {

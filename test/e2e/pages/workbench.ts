@@ -7,6 +7,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 
+/** The few DOM members read in the page (the tests compile without the DOM library). */
+export interface PageElement {
+    getAttribute(name: string): string | null;
+    querySelector(selector: string): { textContent: string | null } | null;
+    innerText: string;
+}
+
 export class Workbench {
     constructor(readonly page: Page) {}
 
@@ -25,10 +32,7 @@ export class Workbench {
         const input = this.quickInput.locator('input');
         await input.waitFor();
         await input.fill(`>${title}`);
-        const row = this.quickInput
-            .locator('.monaco-list-row')
-            .filter({ hasText: title })
-            .first();
+        const row = this.quickInput.locator('.monaco-list-row').filter({ hasText: title }).first();
         await row.waitFor({ timeout: 10_000 });
         await row.click();
         await this.quickInput.waitFor({ state: 'hidden' });
@@ -116,13 +120,18 @@ export class Workbench {
 
     /** The texts of the visible notification toasts. */
     async notifications(): Promise<string[]> {
-        return this.page.locator('.notification-toast .notification-list-item-message').allInnerTexts();
+        return this.page
+            .locator('.notification-toast .notification-list-item-message')
+            .allInnerTexts();
     }
 
     /** Shows a built-in view container (Explorer) so the extension's views are hidden. */
     async showExplorer(): Promise<void> {
         await this.page.locator('.activitybar [aria-label^="Explorer"]').first().click();
-        await this.page.locator('.pane-header[aria-label^="Explorer"], .explorer-folders-view').first().waitFor();
+        await this.page
+            .locator('.pane-header[aria-label^="Explorer"], .explorer-folders-view')
+            .first()
+            .waitFor();
     }
 
     /** Saves a screenshot into each of `folders` as `<name>.png`. */

@@ -93,8 +93,16 @@ suite('quick fixes', () => {
             assert.ok(fix?.edit);
             step = 'applying the edit';
             assert.ok(await vscode.workspace.applyEdit(fix.edit));
+            step = 'running the command that follows the edit';
+            assert.ok(fix.command);
+            await vscode.commands.executeCommand(
+                fix.command.command,
+                ...((fix.command.arguments ?? []) as unknown[]),
+            );
         } catch (error) {
-            throw new Error(`${step}: ${error instanceof Error ? error.message : String(error)}`);
+            throw new Error(`${step}: ${error instanceof Error ? error.message : String(error)}`, {
+                cause: error,
+            });
         }
         try {
             const saved = new TextDecoder().decode(await vscode.workspace.fs.readFile(backup));
