@@ -62,11 +62,15 @@ async function runSuite(suite: string): Promise<HarnessResults> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known at run time
     const loadedMocha = require(mochaPath) as { default?: MochaConstructor } & MochaConstructor;
     const Mocha = loadedMocha.default ?? loadedMocha;
+
     // A suite with its own run() (and its own bundled mocha) reports through its reporter on
     // the console: keep that output, and read the totals from the spec reporter's summary.
     const output: string[] = [];
     const original = { log: console.log, error: console.error };
-    const writes = { out: process.stdout.write, err: process.stderr.write };
+    const writes = {
+        out: process.stdout.write.bind(process.stdout),
+        err: process.stderr.write.bind(process.stderr),
+    };
     const keep =
         (write: (...args: unknown[]) => void) =>
         (...args: unknown[]) => {
@@ -79,8 +83,8 @@ async function runSuite(suite: string): Promise<HarnessResults> {
     };
     console.log = keep(original.log);
     console.error = keep(original.error);
-    process.stdout.write = keepWrite as typeof process.stdout.write;
-    process.stderr.write = keepWrite as typeof process.stderr.write;
+    process.stdout.write = keepWrite;
+    process.stderr.write = keepWrite;
     let loaded: { run?: () => Promise<unknown> } | undefined;
     try {
         // Two shapes of suite are accepted. First an index module exporting `run()` the way
