@@ -99,7 +99,8 @@ export function mlflowInVenv(
     interpreter: string,
     env: Record<string, string | undefined> = process.env,
 ): { package: 'mlflow'; version: string } | undefined {
-    if (env.PYTHONPATH || env.PYTHONHOME) return undefined;
+    // A bare command name is found on PATH by the spawn; only a path names a venv's python.
+    if (env.PYTHONPATH || env.PYTHONHOME || !path.isAbsolute(interpreter)) return undefined;
     const venv = path.dirname(path.dirname(interpreter));
     let config: string;
     try {
