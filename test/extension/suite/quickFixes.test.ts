@@ -34,8 +34,13 @@ suite('quick fixes', () => {
         assert.match(fixed, /\n {4}healthcheck:\n {6}test: \["CMD", "python3"/);
         assert.match(fixed, /depends_on:\n {6}mlflow:\n {8}condition: service_healthy/);
 
+        // Undo acts on the focused editor: focus the one that was edited, and give the undo
+        // stack the moment it needs instead of asserting on the same tick.
+        await vscode.window.showTextDocument(document);
         await vscode.commands.executeCommand('undo');
-        assert.equal(document.getText(), original);
+        await waitFor('the undo to restore compose.yaml', () =>
+            document.getText() === original ? true : undefined,
+        );
         assert.equal(document.isDirty, false);
     });
 
