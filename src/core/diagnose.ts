@@ -28,6 +28,7 @@ import { composeProblemsCheck, dockerReachabilityCheck } from './checks/gatherPr
 import { adoptCliRendering, renderWithComposeCli } from './compose/composeCli.js';
 import { loadComposeProject } from './compose/index.js';
 import { openDocker } from './docker/engine.js';
+import { maskSecrets } from './docker/logs.js';
 import { MountSyncProbe } from './docker/mountSync.js';
 import { findFileStores, readFileStore } from './filestore/index.js';
 import { probeServer } from './mlflow/probe.js';
@@ -598,7 +599,15 @@ export function runChecks(snapshot: StackSnapshot): Finding[] {
             });
         }
     }
-    return rankFindings(dedupe(findings));
+    // Findings quote what was read (URIs, command lines, log lines): whatever a check quoted, a
+    // password or token in it never reaches the report.
+    return rankFindings(dedupe(findings)).map((f) => ({
+        ...f,
+        title: maskSecrets(f.title),
+        evidence: f.evidence.map(maskSecrets),
+        fix: maskSecrets(f.fix),
+        locations: f.locations.map((l) => (l.key ? { ...l, key: maskSecrets(l.key) } : l)),
+    }));
 }
 
 function dedupe(findings: Finding[]): Finding[] {

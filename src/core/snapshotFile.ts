@@ -2,6 +2,7 @@
 // values that look like secrets are masked before it is written, and a loaded one is checked
 // before any check sees it.
 
+import { maskSecrets } from './docker/logs.js';
 import type { StackSnapshot } from './model.js';
 
 const SECRET_NAME = /(PASS(WORD)?|SECRET|TOKEN|KEY|CREDENTIAL|AUTH)/i;
@@ -57,7 +58,19 @@ export function redactSnapshot(snapshot: StackSnapshot): StackSnapshot {
                 .join('\n');
         }
     }
-    return copy;
+    return maskEveryString(copy) as StackSnapshot;
+}
+
+/** Masks credentials wherever a string holds them: URLs, `PASSWORD=...`, Authorization headers. */
+function maskEveryString(value: unknown): unknown {
+    if (typeof value === 'string') return maskSecrets(value);
+    if (Array.isArray(value)) return value.map(maskEveryString);
+    if (value !== null && typeof value === 'object') {
+        const out: Record<string, unknown> = {};
+        for (const [key, inner] of Object.entries(value)) out[key] = maskEveryString(inner);
+        return out;
+    }
+    return value;
 }
 
 function fail(what: string): never {

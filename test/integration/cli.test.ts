@@ -198,6 +198,10 @@ void describe('stack-doctor on the command line', () => {
                 '      AWS_SECRET_ACCESS_KEY: minio-secret-change-me',
                 '',
             ].join('\n'),
+            '.env': 'MLFLOW_TRACKING_URI=http://admin:EnvFilePass-change-me@mlflow:5000\n',
+            'train.py':
+                'import mlflow\nmlflow.set_tracking_uri("http://user:PyFilePass-change-me@localhost:5000")\n' +
+                'mlflow.start_run()\n',
         });
         const file = path.join(scratch, 'snap.json');
         const saved = await cli(['snapshot', dir, '--offline', '--quiet', '-o', file]);
@@ -205,12 +209,21 @@ void describe('stack-doctor on the command line', () => {
         const text = (await import('node:fs')).readFileSync(file, 'utf8');
         assert.ok(!text.includes('hunter2-change-me'), 'database password in the snapshot');
         assert.ok(!text.includes('minio-secret-change-me'), 'secret key in the snapshot');
+        assert.ok(!text.includes('EnvFilePass-change-me'), 'a .env URL password in the snapshot');
+        assert.ok(!text.includes('PyFilePass-change-me'), 'a script URL password in the snapshot');
 
         const fromSnapshot = await cli(['diagnose', '--snapshot', file, '--json', '--quiet']);
         const live = await cli(['diagnose', dir, '--json', '--offline', '--quiet']);
         const titles = (r: Run) =>
             (JSON.parse(r.stdout) as JsonReport).findings.map((f) => f.title).sort();
         assert.deepEqual(titles(fromSnapshot), titles(live));
+        for (const secret of [
+            'hunter2-change-me',
+            'EnvFilePass-change-me',
+            'PyFilePass-change-me',
+        ]) {
+            assert.ok(!live.stdout.includes(secret), `${secret} in the report`);
+        }
         assert.ok(
             titles(live).some((t) => /127\.0\.0\.1/.test(t)),
             'the loopback binding is found',

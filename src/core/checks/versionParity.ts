@@ -418,6 +418,23 @@ function apiFindings(snapshot: StackSnapshot, clients: PlacedClient[]): Finding[
     return findings;
 }
 
+// The quotes may be escaped: notebooks keep their code as JSON strings.
+const ALLOW_FILE_STORE =
+    /MLFLOW_ALLOW_FILE_STORE\\?["']?\s*(?:\]\s*)?(?:=|,|:)\s*\\?["']?(?:1|true)\b/i;
+
+/**
+ * Whether the client opts back into the file store: in its own code (`os.environ[...] = "true"`,
+ * `setdefault`, `%env`), in a `.env` file of the workspace, or in the shell that runs the checks.
+ */
+function optsIntoFileStore(snapshot: StackSnapshot, file: string): boolean {
+    if (ALLOW_FILE_STORE.test(snapshot.files?.[file] ?? '')) return true;
+    const dotenvs = Object.entries(snapshot.files ?? {}).filter(([name]) =>
+        /(^|\/)\.env$/.test(name),
+    );
+    if (dotenvs.some(([, text]) => ALLOW_FILE_STORE.test(text))) return true;
+    return /^(1|true)$/i.test(snapshot.compose?.variables.MLFLOW_ALLOW_FILE_STORE?.value ?? '');
+}
+
 /** A client of 3.6+ that opens a file store itself: deprecated, and refused from 3.13. */
 function clientFileStores(snapshot: StackSnapshot, clients: PlacedClient[]): Finding[] {
     const findings: Finding[] = [];
@@ -433,7 +450,11 @@ function clientFileStores(snapshot: StackSnapshot, clients: PlacedClient[]): Fin
         const support = fileStoreSupport(client.version);
         if (support === 'supported') continue;
         const env = place ? composeService(snapshot, place)?.environment : undefined;
-        if (support === 'refused' && /^(1|true)$/i.test(env?.MLFLOW_ALLOW_FILE_STORE ?? ''))
+        if (
+            support === 'refused' &&
+            (/^(1|true)$/i.test(env?.MLFLOW_ALLOW_FILE_STORE ?? '') ||
+                optsIntoFileStore(snapshot, use.file))
+        )
             continue;
         findings.push(
             makeFinding(`${use.file}:${use.line}:file-store`, {

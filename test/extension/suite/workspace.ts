@@ -41,12 +41,12 @@ export function diagnosedApi(): Promise<StackDoctorApi> {
 
 export async function waitFor<T>(
     what: string,
-    probe: () => T | undefined,
+    probe: () => T | undefined | Promise<T | undefined>,
     timeoutMs = 10_000,
 ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        const value = probe();
+        const value = await probe();
         if (value !== undefined && value !== false) return value;
         if (Date.now() > deadline)
             throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
