@@ -250,8 +250,10 @@ export function applyContext(snapshot: StackSnapshot, context: RecordedContext):
 
     const server = snapshot.serverConfigs[0]?.service;
     if (context.serverVersion || (context.http?.length ?? 0) > 0) {
+        const config = snapshot.serverConfigs[0];
         const probe: ServerProbe = {
-            baseUrl: 'recorded',
+            // What a client of the recorded stack would have used; only for reading the report.
+            baseUrl: config ? `http://${config.service}:${config.port}` : 'the recorded server',
             origin: 'recorded',
             ...(server ? { service: server } : {}),
             ...(context.serverVersion ? { serverVersion: context.serverVersion } : {}),

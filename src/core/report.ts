@@ -148,19 +148,30 @@ export function renderText(report: Report, options: { color?: boolean } = {}): s
     return out.join('\n') + '\n';
 }
 
+/** Text that Markdown renderers would otherwise take for HTML or formatting. */
+function escapeMarkdown(text: string): string {
+    return text.replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;'));
+}
+
 export function renderMarkdown(report: Report): string {
     const out: string[] = [`# Stack diagnosis: ${report.project ?? report.folder}`, ''];
     if (report.findings.length === 0) out.push('No problems found.');
     for (const f of report.findings) {
         const level = f.rootCause ? '##' : '###';
-        out.push(`${level} ${f.rootCause ? 'Root cause: ' : ''}${f.title}`, '');
+        out.push(`${level} ${f.rootCause ? 'Root cause: ' : ''}${escapeMarkdown(f.title)}`, '');
         out.push(
             `**${f.severity}** \`${f.kind}\`${f.causedBy ? ` (caused by ${f.causedBy.map((c) => `\`${c}\``).join(', ')})` : ''}`,
             '',
         );
         for (const l of f.locations) out.push(`- at \`${formatLocation(l)}\``);
-        for (const e of f.evidence) out.push(`- ${e}`);
-        out.push('', `**Fix:** ${f.fix}`, '');
+        for (const e of f.evidence) out.push(`- ${escapeMarkdown(e)}`);
+        out.push('', `**Fix:** ${escapeMarkdown(f.fix)}`, '');
+        for (const edit of f.edits ?? []) {
+            out.push(
+                `- Quick fix: ${escapeMarkdown(edit.label)} (\`${edit.file}:${edit.range.line}\`)`,
+            );
+        }
+        if (f.edits?.length) out.push('');
     }
     return out.join('\n');
 }

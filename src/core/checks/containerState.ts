@@ -24,7 +24,7 @@ const LOG_HINTS: LogHint[] = [
         pattern:
             /SQLAlchemy engine could not be created|Can't connect to MySQL server|could not connect to server|connection to server at .* failed|Connection refused/i,
         cause: () =>
-            'a service it needs (database, object store) was not accepting connections yet',
+            'a service it connects to (the MLflow server, a database or an object store) was not accepting connections yet',
     },
     {
         pattern: /PermissionError|Permission denied/i,
@@ -148,7 +148,11 @@ function stateFinding(
             return makeFinding(name, {
                 kind: 'container-state',
                 severity: 'error',
-                title: `${name} is restarting in a loop (restarted ${container.restartCount} times)`,
+                title:
+                    `${name} is restarting in a loop` +
+                    (container.restartCount > 0
+                        ? ` (restarted ${container.restartCount} times)`
+                        : ''),
                 evidence: [
                     ...basics,
                     `restart count ${container.restartCount}`,
@@ -189,7 +193,7 @@ function stateFinding(
                 fix:
                     code === 0
                         ? `The server process ended on its own; check that the command runs the server in the foreground. ${logsCommand}`
-                        : `${causeText.trim() || `Read ${logsCommand} for the error.`} Then \`docker compose up -d ${name}\`.`,
+                        : `${causeText.trim() || `Read ${logsCommand} for the error.`} Fix that, then start it again: \`docker compose up -d ${name}\`.`,
                 locations: serviceLocation(snapshot, name),
                 service: name,
             });

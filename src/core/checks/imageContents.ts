@@ -112,7 +112,7 @@ function needsOf(config: ServerConfig, servesArtifacts: boolean): Need[] {
         const scheme = SCHEMES.find((s) => s.pattern.test(uri));
         if (!scheme) return;
         const where = uri.replace(/(\/\/[^:@/]+):[^@/]*@/, '$1:***@');
-        const kind = /^[a-z]+/i.exec(uri)?.[0] ?? '';
+        const kind = /^[a-z][a-z0-9]*/i.exec(uri)?.[0] ?? '';
         const severity = scheme.backend || field === 'artifactsDestination' ? 'error' : 'warning';
         needs.push({
             install: scheme.install,

@@ -46,7 +46,7 @@ function transportFinding(snapshot: StackSnapshot, probe: ServerProbe, obs: Http
                 " Docker's port proxy accepts the connection, but no process in the container " +
                 'answers on that port (bound to 127.0.0.1, on another port, or not up yet).';
         }
-    } else if (probe.service) {
+    } else if (probe.service && snapshot.docker?.reachable) {
         evidence.push(`No container of "${probe.service}" exists.`);
         why = ' The server container was never created.';
     }
