@@ -97,13 +97,25 @@ async function runSuite(suite: string): Promise<HarnessResults> {
             loaded = undefined;
         }
         if (typeof loaded?.run === 'function') {
+            let stats: { passes?: unknown; failures?: unknown; pending?: unknown } | undefined;
             const outcome = await loaded.run().then(
-                () => undefined,
+                (value) => {
+                    if (typeof value === 'object' && value !== null) stats = value;
+                    return undefined;
+                },
                 (error: unknown) => (error instanceof Error ? error.message : String(error)),
             );
             const text = output.join('\n');
-            const count = (word: string) =>
-                Number(text.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
+            // The suite's own counts when it returns them; the reporter's console lines (whose
+            // `%d` may reach us unformatted) only as a fallback.
+            const count = (word: 'passing' | 'failing' | 'pending') => {
+                const fromStats =
+                    stats?.[
+                        word === 'passing' ? 'passes' : word === 'failing' ? 'failures' : 'pending'
+                    ];
+                if (typeof fromStats === 'number') return fromStats;
+                return Number(text.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
+            };
             return {
                 status: outcome === undefined ? 'passed' : 'failed',
                 suite,

@@ -6,7 +6,14 @@ import Mocha from 'mocha';
 
 export { prepareSeedWorkspace } from '../seedWorkspace.js';
 
-export function run(): Promise<void> {
+export interface SuiteStats {
+    passes: number;
+    failures: number;
+    pending: number;
+}
+
+/** Resolves with mocha's counts, so a harness need not parse the reporter's console output. */
+export function run(): Promise<SuiteStats> {
     const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60_000, reporter: 'spec' });
     mocha.suite.emit('pre-require', globalThis, 'stack-doctor-suite', mocha);
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -22,7 +29,11 @@ export function run(): Promise<void> {
             if (failures > 0) {
                 reject(new Error(`${failures} extension test(s) failed:\n${failed.join('\n')}`));
             } else {
-                resolve();
+                resolve({
+                    passes: runner.stats?.passes ?? 0,
+                    failures,
+                    pending: runner.stats?.pending ?? 0,
+                });
             }
         });
         runner.on('fail', (test: Mocha.Runnable, error: Error) => {
