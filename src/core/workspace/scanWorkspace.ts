@@ -26,6 +26,7 @@ import {
 import { mlflowUsage, type PythonUsage } from './mlflowUsage.js';
 import { readNotebook, type NotebookCell } from './notebook.js';
 import { positionOf } from './pythonSource.js';
+import { SKIPPED_WORKSPACE_DIRS } from './walkFolder.js';
 
 export interface ScanOptions {
     compose?: ComposeProject;
@@ -41,19 +42,7 @@ export interface ScanOptions {
     interpreterAnswer?: Promise<InterpreterAnswer>;
 }
 
-const SKIPPED_DIRS = new Set([
-    'node_modules',
-    '.git',
-    '.venv',
-    'venv',
-    'mlruns',
-    'mlartifacts',
-    '__pycache__',
-    '.ipynb_checkpoints',
-    '.mypy_cache',
-    '.pytest_cache',
-    '.tox',
-]);
+const SKIPPED_DIRS = SKIPPED_WORKSPACE_DIRS;
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 const MAX_ENTRIES = 20_000;
 const MAX_DEPTH = 8;

@@ -5,22 +5,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-import { walkFolder } from './walkFolder.js';
+import { SKIPPED_WORKSPACE_DIRS, walkFolder } from './walkFolder.js';
 
-const SKIPPED_DIRS = new Set([
-    'node_modules',
-    '.git',
-    '.venv',
-    'venv',
-    'mlruns',
-    'mlartifacts',
-    '__pycache__',
-    '.ipynb_checkpoints',
-    '.mypy_cache',
-    '.pytest_cache',
-    '.tox',
-    'dist',
-]);
+// Build output is also skipped here: bundles carry copies of the scripts they were made from.
+const SKIPPED_DIRS = new Set([...SKIPPED_WORKSPACE_DIRS, 'dist']);
 const MAX_DEPTH = 4;
 const MAX_ENTRIES = 5000;
 const MAX_FILE_BYTES = 256 * 1024;

@@ -47,3 +47,18 @@ export async function walkFolder(
         }
     }
 }
+
+/** Folders no workspace scan looks into: tools' caches, environments and MLflow's own stores. */
+export const SKIPPED_WORKSPACE_DIRS: ReadonlySet<string> = new Set([
+    'node_modules',
+    '.git',
+    '.venv',
+    'venv',
+    'mlruns',
+    'mlartifacts',
+    '__pycache__',
+    '.ipynb_checkpoints',
+    '.mypy_cache',
+    '.pytest_cache',
+    '.tox',
+]);
