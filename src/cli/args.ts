@@ -67,11 +67,14 @@ export function parseArgs(argv: string[]): CliArgs {
         const arg = rest.shift() as string;
         switch (arg) {
             case '--json':
-                args.format = 'json';
+            case '--markdown': {
+                const format = arg === '--json' ? 'json' : 'markdown';
+                if (args.format !== 'text' && args.format !== format) {
+                    throw new UsageError('--json and --markdown cannot be combined; choose one');
+                }
+                args.format = format;
                 break;
-            case '--markdown':
-                args.format = 'markdown';
-                break;
+            }
             case '--snapshot':
                 args.snapshot = value(arg);
                 break;

@@ -127,5 +127,6 @@ describe('command line', () => {
         assert.throws(() => parseArgs(['diagnose', '--nope']), /unknown option --nope/);
         assert.throws(() => parseArgs(['diagnose', '--timeout']), /--timeout needs a value/);
         assert.throws(() => parseArgs(['diagnose', 'a', 'b']), /one folder only/);
+        assert.throws(() => parseArgs(['diagnose', '--json', '--markdown']), /cannot be combined/);
     });
 });
