@@ -49,6 +49,18 @@ export interface EventWatch {
     dispose(): void;
 }
 
+/** What every Docker call of the extension passes: the stack's target, as one options object. */
+function dockerOptions(target: DockerTarget) {
+    return {
+        env: target.env,
+        setting: target.dockerHost,
+        project: target.project,
+        workingDir: target.workingDir,
+        serviceNames: target.serviceNames,
+        timeoutMs: target.timeoutMs,
+    };
+}
+
 /**
  * Connects the way gathering does and subscribes to start, die and health_status events of the
  * project's containers. Resolves without a subscription (`dispose` does nothing) when no Engine
@@ -59,15 +71,7 @@ export async function watchContainerEvents(
     onEvent: (event: ContainerEvent) => void,
     onError: (error: Error) => void,
 ): Promise<EventWatch> {
-    const session = await openDocker({
-        env: target.env,
-        setting: target.dockerHost,
-        project: target.project,
-        workingDir: target.workingDir,
-        serviceNames: target.serviceNames,
-        timeoutMs: target.timeoutMs,
-        logLines: 0,
-    });
+    const session = await openDocker({ ...dockerOptions(target), logLines: 0 });
     if (!session.docker) return { facts: session.facts, dispose: () => undefined };
     const subscription = await watchEvents(session.docker, { project: target.project }, onEvent, {
         timeoutMs: target.timeoutMs,
@@ -82,14 +86,7 @@ export async function watchContainerEvents(
 
 /** The containers of the project as they are now, for a container the last snapshot lacks. */
 export async function readContainers(target: DockerTarget): Promise<DockerFacts> {
-    const session = await openDocker({
-        env: target.env,
-        setting: target.dockerHost,
-        project: target.project,
-        workingDir: target.workingDir,
-        serviceNames: target.serviceNames,
-        timeoutMs: target.timeoutMs,
-    });
+    const session = await openDocker(dockerOptions(target));
     return session.facts;
 }
 
@@ -101,15 +98,7 @@ export async function reprobeMounts(
     snapshot: StackSnapshot,
     target: DockerTarget & { allowWrites: boolean; allowExec: boolean },
 ): Promise<Diagnosis> {
-    const session = await openDocker({
-        env: target.env,
-        setting: target.dockerHost,
-        project: target.project,
-        workingDir: target.workingDir,
-        serviceNames: target.serviceNames,
-        timeoutMs: target.timeoutMs,
-        logLines: 0,
-    });
+    const session = await openDocker({ ...dockerOptions(target), logLines: 0 });
     const results: MountSyncResult[] = [];
     if (session.docker) {
         for (const container of session.facts.containers) {
