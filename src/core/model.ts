@@ -209,6 +209,23 @@ export interface ContainerMount {
     name?: string;
 }
 
+/** The states the Engine reports for a container. */
+export const CONTAINER_STATES = [
+    'created',
+    'running',
+    'paused',
+    'restarting',
+    'removing',
+    'exited',
+    'dead',
+] as const;
+
+export type ContainerState = (typeof CONTAINER_STATES)[number];
+
+export function isContainerState(value: unknown): value is ContainerState {
+    return (CONTAINER_STATES as readonly unknown[]).includes(value);
+}
+
 export interface ContainerFacts {
     id: string;
     name: string;
@@ -219,7 +236,7 @@ export interface ContainerFacts {
     composeFlavor?: 'v1' | 'v2';
     workingDir?: string;
     configFiles?: string[];
-    state: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+    state: ContainerState;
     exitCode?: number;
     error?: string;
     health?: 'starting' | 'healthy' | 'unhealthy' | 'none';

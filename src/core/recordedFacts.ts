@@ -10,6 +10,7 @@ import type {
     ServerProbe,
     StackSnapshot,
 } from './model.js';
+import { isContainerState } from './model.js';
 
 export interface RecordedContext {
     hostOS?: 'linux' | 'macos' | 'windows';
@@ -31,16 +32,6 @@ export interface RecordedContext {
     containers?: { service: string; state: string; exitCode?: number; health?: string }[];
     hostEnv?: Record<string, string | null>;
 }
-
-const STATES = new Set([
-    'created',
-    'running',
-    'paused',
-    'restarting',
-    'removing',
-    'exited',
-    'dead',
-]);
 
 function fail(what: string): never {
     throw new Error(`context file: ${what}`);
@@ -93,7 +84,8 @@ function envRecord(v: unknown): Record<string, string> {
     return out;
 }
 
-function blankContainer(name: string, service: string | undefined): ContainerFacts {
+/** A container with nothing known about it yet but its name. */
+export function blankContainer(name: string, service: string | undefined): ContainerFacts {
     return {
         id: `recorded:${name}`,
         name,
@@ -137,8 +129,8 @@ function containerFromInspect(
     c.env = envRecord(config.Env);
     if (typeof config.Image === 'string') c.image = config.Image;
     if (typeof config.User === 'string' && config.User !== '') c.user = config.User;
-    if (typeof state.Status === 'string' && STATES.has(state.Status)) {
-        c.state = state.Status as ContainerFacts['state'];
+    if (isContainerState(state.Status)) {
+        c.state = state.Status;
     }
     if (typeof state.ExitCode === 'number') c.exitCode = state.ExitCode;
     const bindings = isObject(host.PortBindings) ? host.PortBindings : {};
@@ -231,7 +223,7 @@ export function applyContext(snapshot: StackSnapshot, context: RecordedContext):
     for (const recorded of context.containers ?? []) {
         const c = byName(recorded.service);
         c.service = recorded.service;
-        if (STATES.has(recorded.state)) c.state = recorded.state as ContainerFacts['state'];
+        if (isContainerState(recorded.state)) c.state = recorded.state;
         if (recorded.exitCode !== undefined) c.exitCode = recorded.exitCode;
         if (recorded.health) c.health = recorded.health as ContainerFacts['health'];
     }

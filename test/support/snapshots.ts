@@ -12,6 +12,7 @@ import type {
     StackSnapshot,
     TrackingUriUse,
 } from '../../src/core/model.js';
+import { blankContainer } from '../../src/core/recordedFacts.js';
 
 export function emptySnapshot(folder = '/work/proj'): StackSnapshot {
     return {
@@ -88,21 +89,11 @@ export function serverConfig(extra: Partial<ServerConfig> = {}): ServerConfig {
 
 export function container(service: string, extra: Partial<ContainerFacts> = {}): ContainerFacts {
     return {
+        ...blankContainer(`proj-${service}-1`, service),
         id: `${service}-id`,
-        name: `proj-${service}-1`,
         image: 'ghcr.io/mlflow/mlflow:v2.22.0',
         project: 'proj',
-        service,
         composeFlavor: 'v2',
-        state: 'running',
-        restartCount: 0,
-        ports: [],
-        mounts: [],
-        cmd: [],
-        entrypoint: [],
-        env: {},
-        labels: {},
-        networks: [],
         ...extra,
     };
 }

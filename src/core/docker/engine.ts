@@ -6,7 +6,13 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { ContainerFacts, DockerEndpoint, DockerFacts, PortBinding } from '../model.js';
+import {
+    isContainerState,
+    type ContainerFacts,
+    type DockerEndpoint,
+    type DockerFacts,
+    type PortBinding,
+} from '../model.js';
 import { DeadlineError, withDeadline } from './deadline.js';
 import {
     parseDockerAddress,
@@ -324,23 +330,16 @@ export function composeFlavor(
     return undefined;
 }
 
-const STATES: ContainerFacts['state'][] = [
-    'created',
-    'running',
-    'paused',
-    'restarting',
-    'removing',
-    'exited',
-    'dead',
-];
-
 /** Plain facts from `docker inspect` output. */
 export function containerFacts(info: Dockerode.ContainerInspectInfo): ContainerFacts {
     const labels = info.Config?.Labels ?? {};
     const name = (info.Name ?? '').replace(/^\//, '');
     const rawState = info.State?.Status as ContainerFacts['state'] | undefined;
-    const state: ContainerFacts['state'] =
-        rawState && STATES.includes(rawState) ? rawState : info.State?.Running ? 'running' : 'dead';
+    const state: ContainerFacts['state'] = isContainerState(rawState)
+        ? rawState
+        : info.State?.Running
+          ? 'running'
+          : 'dead';
 
     const facts: ContainerFacts = {
         id: info.Id,
