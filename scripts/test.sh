@@ -19,7 +19,7 @@ npx eslint .
 npx prettier --check .
 
 step "Typecheck"
-npx tsc -p . --noEmit
+npm run --silent typecheck
 
 step "Build"
 node esbuild.mjs
