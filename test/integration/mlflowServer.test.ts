@@ -3,154 +3,29 @@
 // server gets a run logged by that version's own Python client over HTTP before it is probed.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MlflowClient, MlflowRequestError, toObservation } from '../../src/core/mlflow/client.js';
 import { probeServer } from '../../src/core/mlflow/probe.js';
 import { serverRequiresRunUuid } from '../../src/core/mlflow/versions.js';
+import {
+    missingVenvMessage,
+    type RunningServer,
+    startMlflowServer as startServer,
+    stopMlflowServer as stopServer,
+    venvPython,
+    venvReady,
+} from '../support/mlflowServer.js';
 
-const CACHE = process.env.STACK_DOCTOR_CACHE ?? path.join(os.homedir(), '.cache', 'stack-doctor');
 const VERSIONS = (process.env.STACK_DOCTOR_MLFLOW_VERSIONS ?? '2.22.0 2.22.5 3.17.2')
     .split(/\s+/)
     .filter(Boolean);
 const REQUIRE_REAL = process.env.STACK_DOCTOR_REQUIRE_REAL === '1';
-const START_TIMEOUT_MS = 120_000;
 
-function venvOf(version: string): string {
-    return path.join(CACHE, 'venvs', `mlflow-${version}`);
-}
-
-function venvReady(version: string): boolean {
-    const venv = venvOf(version);
-    return existsSync(path.join(venv, '.complete')) && existsSync(path.join(venv, 'bin', 'mlflow'));
-}
-
-function missingVenvMessage(version: string): string {
-    return (
-        `MLflow ${version} venv not found at ${venvOf(version)}: ` +
-        'run scripts/test-env/venvs.sh to build it'
-    );
-}
-
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
-}
-
-interface RunningServer {
-    url: string;
-    port: number;
-    dir: string;
-    process: ChildProcess;
-    log(): string;
-}
-
-/** Starts `mlflow server` in its own process group so `stop` can end it and its workers. */
-async function startServer(
-    version: string,
-    backend: (dir: string) => { uri: string; env?: Record<string, string> },
-    existingDir?: string,
-): Promise<RunningServer> {
-    const dir = existingDir ?? mkdtempSync(path.join(os.tmpdir(), `sd-mlflow-${version}-`));
-    const port = await freePort();
-    const store = backend(dir);
-    const logFile = path.join(dir, 'server.log');
-    const child = spawn(
-        'bash',
-        [
-            '-c',
-            `exec "$0" server --host 127.0.0.1 --port ${port} --workers 1 ` +
-                `--backend-store-uri "$1" --artifacts-destination "$2" >"$3" 2>&1`,
-            path.join(venvOf(version), 'bin', 'mlflow'),
-            store.uri,
-            path.join(dir, 'mlartifacts'),
-            logFile,
-        ],
-        { cwd: dir, detached: true, stdio: 'ignore', env: { ...process.env, ...store.env } },
-    );
-    const server: RunningServer = {
-        url: `http://127.0.0.1:${port}`,
-        port,
-        dir,
-        process: child,
-        log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
-    };
-
-    const client = new MlflowClient({ baseUrl: server.url, timeoutMs: 1000 });
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-        if (child.exitCode !== null) break;
-        try {
-            await client.health();
-            return server;
-        } catch {
-            await new Promise((resolve) => setTimeout(resolve, 250));
-        }
-    }
-    await stopServer(server);
-    throw new Error(
-        `mlflow ${version} server did not answer /health within ${START_TIMEOUT_MS} ms ` +
-            `(exit ${child.exitCode}); log:\n${server.log().slice(-3000)}`,
-    );
-}
-
-async function stopServer(server: RunningServer | undefined): Promise<void> {
-    if (!server?.process.pid) return;
-    const pid = server.process.pid;
-    const exited = new Promise<void>((resolve) => {
-        if (server.process.exitCode !== null || server.process.signalCode !== null) resolve();
-        else server.process.once('exit', () => resolve());
-    });
-    try {
-        process.kill(-pid, 'SIGTERM');
-    } catch {
-        return;
-    }
-    const timer = setTimeout(() => {
-        try {
-            process.kill(-pid, 'SIGKILL');
-        } catch {
-            // Already gone.
-        }
-    }, 5000);
-    await exited;
-    clearTimeout(timer);
-    // Workers may outlive the leader by a moment; make sure the group is gone.
-    try {
-        process.kill(-pid, 'SIGKILL');
-    } catch {
-        // Already gone.
-    }
-}
-
-/** Runs Python in a version's venv with a timeout; resolves to stdout. */
 function python(version: string, script: string, env: Record<string, string>): Promise<string> {
-    return new Promise((resolve, reject) => {
-        execFile(
-            path.join(venvOf(version), 'bin', 'python'),
-            ['-c', script],
-            {
-                timeout: 120_000,
-                env: {
-                    ...process.env,
-                    MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0',
-                    MLFLOW_HTTP_REQUEST_TIMEOUT: '20',
-                    ...env,
-                },
-            },
-            (error, stdout, stderr) => {
-                if (error) reject(new Error(`${error.message}\n${stderr.slice(-2000)}`));
-                else resolve(stdout.trim());
-            },
-        );
-    });
+    return venvPython(version, ['-c', script], env);
 }
 
 const LOG_RUN = `
@@ -362,7 +237,7 @@ if (WRITER && READERS.length > 0 && [WRITER, ...READERS].every(venvReady)) {
                         server = await startServer(
                             reader,
                             (d) => ({ uri: path.join(d, 'mlruns') }),
-                            dir,
+                            { dir },
                         );
                         const probe = await probeServer(server.url, { timeoutMs: 10_000 });
                         t.diagnostic(`runs/search on ${reader}: ${JSON.stringify(probe.runs)}`);
