@@ -339,7 +339,9 @@ function optStr(value: unknown, where: string, max: number): string | undefined 
 /** MLflow ids: experiment ids are digits, run and model ids hex or `m-<hex>`; be a bit lenient. */
 function id(value: unknown, where: string): string {
     const text = str(value, where, LIMITS.id, false);
-    if (!/^[A-Za-z0-9_.:-]+$/.test(text)) fail(`${where} is not an MLflow id`);
+    // Dots alone (`.`, `..`) would be a path segment wherever an id becomes part of a path.
+    if (!/^[A-Za-z0-9_.:-]+$/.test(text) || /^\.+$/.test(text))
+        fail(`${where} is not an MLflow id`);
     return text;
 }
 

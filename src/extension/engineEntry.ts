@@ -12,6 +12,17 @@ import type { DockerFacts, MountSyncResult, StackSnapshot } from '../core/model.
 import { makeReport, renderMarkdown, type Report } from '../core/report.js';
 
 export { renderMarkdown, runChecks, makeReport };
+
+// The explorer's engine: the MLflow client, the view-model service and the artifact reader.
+export { MlflowClient, MlflowRequestError, maskSecrets } from '../core/mlflow/client.js';
+export { ExplorerError, ExplorerService, toErrorInfo } from '../core/explorer/explorerService.js';
+export {
+    ArtifactReader,
+    ArtifactTooLargeError,
+    ArtifactUnavailableError,
+    placesFromSnapshot,
+} from '../core/artifacts/artifactReader.js';
+export { ArtifactPathError, normaliseArtifactPath } from '../core/artifacts/artifactPath.js';
 export type { ContainerEvent, DiagnoseOptions, Report };
 
 /** One diagnosis: what was gathered and what the checks concluded from it. */
@@ -82,6 +93,12 @@ export async function watchContainerEvents(
         facts: session.facts,
         dispose: () => subscription.dispose(),
     };
+}
+
+/** A Docker client the way gathering connects, for reading artifacts out of a container. */
+export async function openDockerClient(target: DockerTarget): Promise<Dockerode | undefined> {
+    const session = await openDocker({ ...dockerOptions(target), logLines: 0 });
+    return session.docker;
 }
 
 /** The containers of the project as they are now, for a container the last snapshot lacks. */

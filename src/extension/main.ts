@@ -8,6 +8,7 @@ import { FindingFixes } from './codeActions.js';
 import { registerCommands } from './commands.js';
 import { SECTION } from './config.js';
 import { Ctx } from './ctx.js';
+import { registerExplorer, type ExplorerApi } from './explorer/explorer.js';
 import { FindingDiagnostics } from './diagnostics.js';
 import { Log } from './log.js';
 import { ServerStatusItem } from './statusBar.js';
@@ -21,6 +22,7 @@ export interface StackDoctorApi {
     diagnostics: FindingDiagnostics;
     fixes: FindingFixes;
     status: ServerStatusItem;
+    explorer: ExplorerApi;
 }
 
 // Files whose change can change a finding; saving one re-runs the diagnosis.
@@ -59,6 +61,7 @@ function register(ctx: Ctx): StackDoctorApi {
     );
     const status = ctx.own(new ServerStatusItem(session));
     registerCommands(ctx, session);
+    const explorer = registerExplorer(ctx, session, diagnostics);
 
     const automatic = (reason: string) => void session.diagnose({ reason, automatic: true });
 
@@ -95,7 +98,7 @@ function register(ctx: Ctx): StackDoctorApi {
         ctx.own({ dispose: () => clearTimeout(first) });
     }
     ctx.log.info(`activated (${vscode.workspace.isTrusted ? 'trusted' : 'restricted mode'})`);
-    return { session, tree, diagnostics, fixes, status };
+    return { session, tree, diagnostics, fixes, status, explorer };
 }
 
 export function deactivate(): void {

@@ -11,6 +11,7 @@ import type {
     StackSnapshot,
 } from '../core/model.js';
 import type { Report } from '../core/report.js';
+import { runsOfFinding } from './explorer/findingRuns.js';
 
 export interface NodeIcon {
     /** A codicon id (`pass`, `error`, `debug-disconnect`). */
@@ -28,12 +29,17 @@ export interface StackNode {
     icon?: NodeIcon;
     children?: StackNode[];
     expanded?: boolean;
-    /** For menus: `project`, `service`, `finding`, `mount`, `state`. */
+    /**
+     * For menus: `project`, `service`, `finding`, `finding-with-run` (a finding that names an
+     * MLflow run), `mount`, `state`, `mlflow-server`.
+     */
     contextValue?: string;
     service?: string;
     findingId?: string;
     /** Clicking the node opens this place. */
     open?: FindingLocation;
+    /** For an `mlflow-server` node: the URL the diagnosis probed, to open in the explorer. */
+    serverUrl?: string;
 }
 
 export interface ViewState {
@@ -350,6 +356,7 @@ function mlflowNode(snapshot: StackSnapshot, service: string): StackNode | undef
             icon: { id: 'beaker' },
             contextValue: 'mlflow-server',
             service,
+            serverUrl: probe.baseUrl,
         };
     }
     const declared = config?.declaredVersion?.version;
@@ -363,6 +370,7 @@ function mlflowNode(snapshot: StackSnapshot, service: string): StackNode | undef
         icon: { id: 'beaker' },
         contextValue: 'mlflow-server',
         service,
+        ...(probe ? { serverUrl: probe.baseUrl } : {}),
     };
 }
 
@@ -377,7 +385,7 @@ function findingNode(finding: Finding): StackNode {
             `Fix: ${finding.fix}`,
         ].join('\n'),
         icon: severityIcon(finding.severity),
-        contextValue: 'finding',
+        contextValue: runsOfFinding(finding).length > 0 ? 'finding-with-run' : 'finding',
         findingId: finding.id,
         service: finding.service,
         open: finding.locations[0],

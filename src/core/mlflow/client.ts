@@ -6,6 +6,7 @@
 import axios, { type AxiosResponse, type RawAxiosRequestHeaders } from 'axios';
 import http from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import type { HttpObservation, HttpOutcome } from '../model.js';
 import { parseVersion } from './versions.js';
@@ -207,6 +208,24 @@ export interface SearchLoggedModelsOptions {
     pageToken?: string;
 }
 
+export interface StreamRequestOptions {
+    query?: RequestOptions['query'];
+    /** Cancels the request, and the body while it streams. */
+    signal?: AbortSignal;
+    /** Longest silence of the socket once the answer has started. Default 30 s. */
+    idleTimeoutMs?: number;
+}
+
+/** A 2xx answer whose body has not been read: the caller streams it and must consume or destroy. */
+export interface OpenedStream {
+    stream: Readable;
+    status: number;
+    /** From Content-Length, when the server sent one. */
+    size?: number;
+    contentType?: string;
+    observation: HttpObservation;
+}
+
 /** What a call expects in a 2xx body, which decides `non-json` and `not-mlflow`. */
 export type ExpectedBody = 'json' | 'text' | 'health' | 'version';
 
@@ -220,6 +239,9 @@ const API = '/api/2.0/mlflow';
 const SNIPPET_CHARS = 500;
 const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** How much of an error answer `openStream` reads to say what the server meant. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const KEPT_HEADERS = ['content-type', 'server', 'www-authenticate', 'location', 'content-length'];
 
 export const HOST_HEADER_REJECTED = 'Invalid Host header - possible DNS rebinding attack detected';
@@ -692,6 +714,151 @@ export class MlflowClient {
 
         if (expect === 'json') return { data: JSON.parse(body) as unknown, observation };
         return { data: expect === 'text' ? body : body.trim(), observation };
+    }
+
+    /** The server's `--static-prefix` without a trailing slash, '' when none was given. */
+    get staticPrefix(): string {
+        return (this.options.staticPrefix ?? '').replace(/\/+$/, '');
+    }
+
+    /**
+     * A GET whose 2xx body is handed back unread, for artifacts of any size: no body limit, the
+     * request deadline only until the answer starts, then an idle deadline on the socket. Non-2xx
+     * answers reject with `MlflowRequestError`, judged like `request()` judges them.
+     */
+    openStream(path: string, options: StreamRequestOptions = {}): Promise<OpenedStream> {
+        const url = this.urlFor(path, options.query);
+        const request = `GET ${url.pathname}${url.search}`;
+        const observationBase = { request, url: urlWithoutCredentials(url) };
+        const started = performance.now();
+        const elapsed = (): number => Math.round(performance.now() - started);
+        const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+
+        const headers: Record<string, string> = { Accept: '*/*' };
+        if (this.authorization) headers['Authorization'] = this.authorization;
+        if (this.options.hostHeader) headers['Host'] = this.options.hostHeader;
+        const signals = [this.options.signal, options.signal].filter(
+            (signal): signal is AbortSignal => signal !== undefined,
+        );
+        const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+        const transport = url.protocol === 'https:' ? https : http;
+
+        return new Promise<OpenedStream>((resolve, reject) => {
+            let timedOut = false;
+            let answered = false;
+            let response: http.IncomingMessage | undefined;
+            const fail = (error: unknown): void => {
+                clearTimeout(headerTimer);
+                const failure = classifyTransportError(error, timedOut, url);
+                const observation: HttpObservation = {
+                    ...observationBase,
+                    outcome: failure.kind,
+                    status: null,
+                    error: maskSecrets(failure.message),
+                    durationMs: elapsed(),
+                };
+                this.options.log?.(`${request} → ${failure.kind} in ${observation.durationMs} ms`);
+                reject(
+                    new MlflowRequestError(`${request}: ${failure.message}`, {
+                        kind: failure.kind,
+                        observation,
+                    }),
+                );
+            };
+
+            const req = transport.request(url, {
+                method: 'GET',
+                headers,
+                agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+            });
+            // Handled here rather than by http.request so the body fails with the signal's own
+            // AbortError, which callers tell apart from a broken connection.
+            const abort = (): void => {
+                const reason: unknown = signal?.reason;
+                const error = reason instanceof Error ? reason : new Error('aborted');
+                response?.destroy(error);
+                req.destroy(error);
+            };
+            if (signal?.aborted) abort();
+            signal?.addEventListener('abort', abort, { once: true });
+            req.once('close', () => signal?.removeEventListener('abort', abort));
+            const headerTimer = setTimeout(() => {
+                timedOut = true;
+                req.destroy(new Error(`no answer within ${this.timeoutMs} ms`));
+            }, this.timeoutMs);
+            req.setTimeout(idleMs, () => {
+                timedOut = true;
+                req.destroy(new Error(`the connection was silent for ${idleMs} ms`));
+            });
+            req.once('error', (error) => {
+                if (!answered) fail(error);
+            });
+
+            req.once('response', (res) => {
+                answered = true;
+                response = res;
+                clearTimeout(headerTimer);
+                const status = res.statusCode ?? 0;
+                const keptHeaders = pickHeaders(res.headers);
+                const contentType = keptHeaders['content-type'];
+                const observation: HttpObservation = {
+                    ...observationBase,
+                    outcome: 'ok',
+                    status,
+                    ...(contentType !== undefined ? { contentType } : {}),
+                    headers: keptHeaders,
+                    durationMs: elapsed(),
+                };
+                this.options.log?.(`${request} → ${status} in ${observation.durationMs} ms`);
+
+                if (status >= 200 && status < 300) {
+                    const length = Number(res.headers['content-length']);
+                    resolve({
+                        stream: res,
+                        status,
+                        ...(Number.isSafeInteger(length) && length >= 0 ? { size: length } : {}),
+                        ...(contentType !== undefined ? { contentType } : {}),
+                        observation,
+                    });
+                    return;
+                }
+
+                // An error answer: read enough of it to say what it means, then let it go.
+                const chunks: Buffer[] = [];
+                let kept = 0;
+                const settleError = (): void => {
+                    res.destroy();
+                    const body = Buffer.concat(chunks).toString('utf8');
+                    observation.body = startsWithTlsRecord(body)
+                        ? '<TLS record bytes>'
+                        : snippet(body);
+                    const verdict = judgeResponse(status, body, keptHeaders, 'text', url) ?? {
+                        kind: 'http-error' as const,
+                        message: `HTTP ${status}`,
+                    };
+                    observation.outcome = verdict.kind;
+                    observation.error = verdict.message;
+                    reject(
+                        new MlflowRequestError(`${request}: ${verdict.message}`, {
+                            ...verdict,
+                            observation,
+                            status,
+                            ...(contentType !== undefined ? { contentType } : {}),
+                            bodySnippet: observation.body,
+                        }),
+                    );
+                };
+                res.on('data', (chunk: Buffer) => {
+                    if (kept >= MAX_ERROR_BODY_BYTES) return;
+                    chunks.push(chunk);
+                    kept += chunk.length;
+                    if (kept >= MAX_ERROR_BODY_BYTES) settleError();
+                });
+                res.once('end', settleError);
+                res.once('error', settleError);
+            });
+            req.end();
+        });
     }
 
     private urlFor(path: string, query?: RequestOptions['query']): URL {

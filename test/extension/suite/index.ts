@@ -21,6 +21,7 @@ export function run(): Promise<SuiteStats> {
     require('./diagnostics.test.js');
     require('./quickFixes.test.js');
     require('./restricted.test.js');
+    require('./explorer.test.js');
     /* eslint-enable @typescript-eslint/no-require-imports */
     return new Promise((resolve, reject) => {
         // The failures go into the error too: a harness may not see the reporter's output.
