@@ -1,8 +1,11 @@
 // One log for the extension, over a LogOutputChannel so the user picks the level. Info is what a
 // user wants to know (connected to Docker at ..., server 2.22.0 at ...); debug is for requests.
-// Never secrets: messages come from the engine, which masks them, or name files and endpoints.
+// Never secrets: every line passes through the engine's masker on its way out, whoever wrote it,
+// so a URL with a password or an Authorization header in an error stack is masked here too.
 
 import * as vscode from 'vscode';
+
+import { maskSecrets } from '../core/secrets.js';
 
 export class Log implements vscode.Disposable {
     readonly channel: vscode.LogOutputChannel;
@@ -12,23 +15,23 @@ export class Log implements vscode.Disposable {
     }
 
     info(message: string): void {
-        this.channel.info(message);
+        this.channel.info(maskSecrets(message));
     }
 
     debug(message: string): void {
-        this.channel.debug(message);
+        this.channel.debug(maskSecrets(message));
     }
 
     warn(message: string): void {
-        this.channel.warn(message);
+        this.channel.warn(maskSecrets(message));
     }
 
     /** Errors keep their stack, so a bug report from the log says where it happened. */
     error(message: string, error?: unknown): void {
-        if (error instanceof Error)
-            this.channel.error(`${message}: ${error.stack ?? error.message}`);
-        else if (error !== undefined) this.channel.error(`${message}: ${JSON.stringify(error)}`);
-        else this.channel.error(message);
+        let line = message;
+        if (error instanceof Error) line = `${message}: ${error.stack ?? error.message}`;
+        else if (error !== undefined) line = `${message}: ${JSON.stringify(error)}`;
+        this.channel.error(maskSecrets(line));
     }
 
     show(): void {

@@ -63,7 +63,7 @@ void describe('maskSecrets', () => {
     const cases: [string, string][] = [
         ['MLFLOW_TRACKING_PASSWORD=hunter2', 'MLFLOW_TRACKING_PASSWORD=***'],
         ['AWS_SECRET_ACCESS_KEY: abc/def+ghi', 'AWS_SECRET_ACCESS_KEY: ***'],
-        ['export GITHUB_TOKEN="ghp_123" && run', 'export GITHUB_TOKEN=*** && run'],
+        ['export GITHUB_TOKEN="ghp_123" && run', 'export GITHUB_TOKEN="***" && run'],
         [
             'mlflow server --backend-store-uri postgresql://mlflow:pw123@db:5432/mlflow',
             'mlflow server --backend-store-uri postgresql://mlflow:***@db:5432/mlflow',
@@ -71,7 +71,7 @@ void describe('maskSecrets', () => {
         ['GET http://admin:password1234@mlflow:5000/api', 'GET http://admin:***@mlflow:5000/api'],
         ['minio --password minioadmin --console', 'minio --password *** --console'],
         ['Authorization: Basic YWRtaW46cGFzcw==', 'Authorization: Basic ***'],
-        ['{"api_key": "sk-live-1"}', '{"api_key": ***}'],
+        ['{"api_key": "sk-live-1"}', '{"api_key": "***"}'],
     ];
     for (const [input, expected] of cases) {
         void test(`masks ${input.split(/[=: ]/)[0] ?? input}`, () => {

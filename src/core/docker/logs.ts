@@ -2,6 +2,10 @@
 // frames (an 8-byte header: stream type, three zero bytes, big-endian length). Log lines can carry
 // credentials, so everything kept from them is masked first.
 
+import { maskSecrets } from '../secrets.js';
+
+export { maskSecrets };
+
 export type DockerStreamName = 'stdin' | 'stdout' | 'stderr';
 
 export interface DockerStreamFrame {
@@ -70,36 +74,4 @@ export function logTailLines(buffer: Buffer, multiplexed: boolean, maxLines: num
         .map((line) => line.replace(/\r$/, ''))
         .filter((line, index, all) => !(index === all.length - 1 && line === ''));
     return lines.slice(-maxLines).map(maskSecrets);
-}
-
-const MASK = '***';
-const SECRET_NAME = String.raw`[A-Za-z0-9_.-]*(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_.-]*`;
-
-/**
- * Masks values that look like credentials: `NAME=value` / `NAME: value` where the name says
- * password, secret, token or key; `--password value` flags; `user:password@` in URLs; and
- * `Authorization: Basic|Bearer ...` headers. The names stay so the evidence still says what was set.
- */
-export function maskSecrets(line: string): string {
-    return line
-        .replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]+):([^\s@/]+)@/gi, `$1$2:${MASK}@`)
-        .replace(/\b(Authorization\s*[:=]\s*(?:Basic|Bearer|Token)\s+)[^\s'",]+/gi, `$1${MASK}`)
-        .replace(
-            new RegExp(
-                String.raw`(--${SECRET_NAME}(?:=|\s+))(?!${escapeRe(MASK)})("[^"]*"|'[^']*'|[^\s'",]+)`,
-                'gi',
-            ),
-            `$1${MASK}`,
-        )
-        .replace(
-            new RegExp(
-                String.raw`(\b${SECRET_NAME}\b["']?\s*(?:=|:)\s*)(?!${escapeRe(MASK)})("[^"]*"|'[^']*'|[^\s'",;&]+)`,
-                'gi',
-            ),
-            `$1${MASK}`,
-        );
-}
-
-function escapeRe(text: string): string {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

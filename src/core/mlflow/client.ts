@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import type { HttpObservation, HttpOutcome } from '../model.js';
 import { parseVersion } from './versions.js';
+import { maskSecrets } from '../secrets.js';
 
 export type MlflowErrorKind = Exclude<HttpOutcome, 'ok'>;
 
@@ -251,23 +252,7 @@ const PLAIN_HTTP_TO_HTTPS = 'The plain HTTP request was sent to HTTPS port';
 // ---------------------------------------------------------------------------------------------
 // Secrets
 
-const SECRET_PATTERNS: [RegExp, string][] = [
-    // user:password@ in URLs
-    [/(\/\/[^/\s:@]+:)[^@\s/]+@/g, '$1***@'],
-    [/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi, '$1 ***'],
-    [
-        /((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|session[_-]?key|authorization|credential)[A-Za-z0-9_-]*["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Token)\s+)?)([^"'\s,&;}<]+)/gi,
-        '$1***',
-    ],
-    [/\bAKIA[0-9A-Z]{16}\b/g, 'AKIA****************'],
-];
-
-/** Masks passwords, tokens and keys in text that is about to be stored or shown. */
-export function maskSecrets(text: string): string {
-    return SECRET_PATTERNS.reduce((masked, [pattern, replacement]) => {
-        return masked.replace(pattern, replacement);
-    }, text);
-}
+export { maskSecrets };
 
 function snippet(text: string): string {
     const masked = maskSecrets(text);
