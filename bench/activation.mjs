@@ -38,10 +38,13 @@ const vscode = {
     ThemeIcon: class { constructor(id) { this.id = id; } },
     StatusBarAlignment: { Left: 1, Right: 2 },
     DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
-    CodeActionKind: { QuickFix: { value: 'quickfix' } },
+    CodeActionKind: { QuickFix: { value: 'quickfix', append: (part) => ({ value: 'quickfix.' + part }) } },
     ProgressLocation: { Notification: 15 },
+    ViewColumn: { Active: -1 },
+    Uri: { joinPath: (base, ...parts) => ({ fsPath: path.join(base.fsPath, ...parts) }) },
     window: {
         createOutputChannel: () => channel,
+        registerWebviewPanelSerializer: disposable,
         createTreeView: () => ({ visible: false, onDidChangeVisibility: event, dispose() {} }),
         createStatusBarItem: () => ({ show() {}, dispose() {} }),
     },
@@ -49,6 +52,7 @@ const vscode = {
         createDiagnosticCollection: () => ({ clear() {}, set() {}, dispose() {} }),
         registerCodeActionsProvider: disposable,
     },
+    env: { clipboard: { writeText: async () => undefined } },
     commands: { registerCommand: disposable },
     workspace: {
         isTrusted: true,
@@ -61,13 +65,21 @@ const vscode = {
         onDidChangeConfiguration: event,
         onDidOpenNotebookDocument: event,
         onDidCloseNotebookDocument: event,
+        registerFileSystemProvider: disposable,
     },
 };
 const load = Module._load;
 Module._load = function (request, ...rest) {
     return request === 'vscode' ? vscode : load.call(this, request, ...rest);
 };
-const context = { subscriptions: [], extensionPath: dir, extensionUri: { fsPath: dir } };
+const secrets = { get: async () => undefined, store: async () => undefined, delete: async () => undefined, onDidChange: event };
+const context = {
+    subscriptions: [],
+    extensionPath: dir,
+    extensionUri: { fsPath: dir },
+    secrets,
+    logUri: { fsPath: path.join(dir, 'logs') },
+};
 const started = process.hrtime.bigint();
 if (mode === 'deps') {
     const from = Module.createRequire(path.join(repo, 'package.json'));
