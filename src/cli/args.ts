@@ -100,9 +100,18 @@ export function parseArgs(argv: string[]): CliArgs {
             case '--docker-host':
                 args.options.dockerHost = value(arg);
                 break;
-            case '--tracking-uri':
-                args.options.trackingUri = value(arg);
+            case '--tracking-uri': {
+                const uri = value(arg);
+                // A typo here would otherwise be probed as nothing at all, and the report
+                // would silently lack the server the user asked about.
+                if (!/^https?:\/\/[^/\s]+/i.test(uri)) {
+                    throw new UsageError(
+                        `--tracking-uri needs an http(s) URL such as http://127.0.0.1:5000 (got ${JSON.stringify(uri)})`,
+                    );
+                }
+                args.options.trackingUri = uri;
                 break;
+            }
             case '--probe-remote':
                 args.options.probeRemote = true;
                 break;

@@ -412,7 +412,13 @@ async function crossCheckRendering(
 export async function gatherSnapshot(options: DiagnoseOptions): Promise<StackSnapshot> {
     const folder = path.resolve(options.folder);
     const stat = await fs.stat(folder).catch(() => undefined);
-    if (!stat?.isDirectory()) throw new Error(`${folder} is not a folder`);
+    if (!stat?.isDirectory()) {
+        // `stack-doctor frobnicate` lands here too, since a bare word may be a folder.
+        const hint = stat
+            ? ''
+            : ' (the commands are diagnose and snapshot; anything else is taken as a folder)';
+        throw new Error(`${folder} is not a folder${hint}`);
+    }
     if (options.context) options = { ...options, offline: true };
     const env = options.context ? contextEnv(options.context) : (options.env ?? process.env);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;

@@ -128,5 +128,13 @@ describe('command line', () => {
         assert.throws(() => parseArgs(['diagnose', '--timeout']), /--timeout needs a value/);
         assert.throws(() => parseArgs(['diagnose', 'a', 'b']), /one folder only/);
         assert.throws(() => parseArgs(['diagnose', '--json', '--markdown']), /cannot be combined/);
+        assert.throws(
+            () => parseArgs(['diagnose', '--tracking-uri', 'notaurl']),
+            /--tracking-uri needs an http\(s\) URL/,
+        );
+        assert.equal(
+            parseArgs(['diagnose', '--tracking-uri', 'http://127.0.0.1:5000']).options.trackingUri,
+            'http://127.0.0.1:5000',
+        );
     });
 });
