@@ -123,9 +123,9 @@ function generatorHash(): string {
 }
 
 /**
- * SQLite when the version's venv can open a SQLAlchemy store, else a FileStore. The 2.22.x venvs
- * of this machine resolve SQLAlchemy 2.1, which MLflow 2.22 cannot import
- * (`FallbackAsyncAdaptedQueuePool`), so they get the FileStore that 2.x servers also default to.
+ * SQLite when the version's venv can open a SQLAlchemy store, else a FileStore. MLflow 2.22
+ * cannot import SQLAlchemy 2.1 (`FallbackAsyncAdaptedQueuePool`); scripts/test-env/venvs.sh pins
+ * 2.0 into the 2.x venvs, so the FileStore is only the answer for a venv built some other way.
  */
 export async function storeBackendFor(version: string): Promise<StoreBackend> {
     try {
