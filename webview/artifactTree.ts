@@ -136,12 +136,20 @@ export class ArtifactTree {
         this.sourceLine.dataset['source'] = listing.source;
         if (listing.note) {
             this.sourceLine.append(': ', serverText(listing.note, { class: 'artifact-note' }, 400));
+        } else {
+            this.sourceLine.append('.');
         }
         if (listing.rootUri) {
+            // A space before the block, so the text (copied, or read by a screen reader) does not
+            // run the two sentences together as a line break alone would.
             this.sourceLine.append(
-                el('br'),
-                'Root: ',
-                serverText(listing.rootUri, { class: 'mono' }, 200),
+                ' ',
+                el(
+                    'span',
+                    { class: 'artifact-root' },
+                    'Root: ',
+                    serverText(listing.rootUri, { class: 'mono' }, 200),
+                ),
             );
         }
     }

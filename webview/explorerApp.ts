@@ -174,7 +174,11 @@ export class ExplorerApp {
                 prefsFor(this.state, experimentId),
                 this.experimentView(),
             );
-            if (!runId) this.detail.hide();
+            // The open run belongs to the previous experiment: its detail must not stay on screen.
+            if (!runId) {
+                this.detail.hide();
+                this.grid.setOpenRun(undefined);
+            }
         }
         this.state = { ...this.state, experimentId };
         if (!runId) delete this.state.runId;

@@ -21,6 +21,7 @@ function themeColour(variable: string, fallback: string): string {
 
 export class MetricChart {
     readonly element: HTMLElement;
+    private readonly heading: HTMLElement;
     private readonly caption: HTMLElement;
     private readonly plotSlot: HTMLElement;
     private plot: uPlot | undefined;
@@ -28,6 +29,7 @@ export class MetricChart {
     private readonly resize: ResizeObserver;
 
     constructor() {
+        this.heading = el('div', { class: 'chart-heading', 'data-testid': 'chart-heading' });
         this.caption = el('div', { class: 'chart-caption muted' });
         this.plotSlot = el('div', { class: 'chart-plot' });
         this.element = el(
@@ -37,6 +39,7 @@ export class MetricChart {
                 'data-testid': 'metric-chart',
                 'aria-label': 'Metric history chart',
             },
+            this.heading,
             this.caption,
             this.plotSlot,
         );
@@ -54,8 +57,11 @@ export class MetricChart {
         }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
     }
 
-    show(series: MetricSeries[], title: string): void {
+    /** `heading` says what the chart compares when it is not just the open run's history. */
+    show(series: MetricSeries[], title: string, heading?: HTMLElement): void {
         this.series = series;
+        this.heading.replaceChildren(...(heading ? [heading] : []));
+        this.heading.hidden = !heading;
         this.element.hidden = false;
         this.element.setAttribute('aria-label', `Chart of ${legible(title).text}`);
         this.draw();
@@ -63,6 +69,7 @@ export class MetricChart {
 
     hide(): void {
         this.series = [];
+        clear(this.heading);
         this.plot?.destroy();
         this.plot = undefined;
         clear(this.plotSlot);

@@ -2,10 +2,11 @@
 // chart its history; Compare charts the ticked runs' same metric), Tags, Artifacts (lazy tree)
 // and Logged models (MLflow 3, each with its own artifacts and a link to its source run).
 
-import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+
+import { VscodeTabs } from '@vscode-elements/elements/dist/vscode-tabs/vscode-tabs.js';
 
 import { ArtifactTree } from './artifactTree.js';
 import { clear, el, onActivate, serverText } from './dom.js';
@@ -42,13 +43,29 @@ export interface RunDetailEvents {
     error(message: string): void;
 }
 
+// Six tab headers are wider than the pane at its usual width. The stock tab list neither wraps
+// nor shrinks, so it pushed the pane into sideways scrolling; this one wraps onto a second line.
+const wrappingTabList = new CSSStyleSheet();
+wrappingTabList.replaceSync('.tablist { flex-wrap: wrap; min-width: 0; }');
+
+class RunDetailTabs extends VscodeTabs {
+    static override styles = [VscodeTabs.styles, wrappingTabList];
+}
+customElements.define('sd-run-detail-tabs', RunDetailTabs);
+
+declare global {
+    interface HTMLElementTagNameMap {
+        'sd-run-detail-tabs': RunDetailTabs;
+    }
+}
+
 const LOGGED_MODELS_LIMIT =
     'This server has no logged models (an MLflow 3 feature); models logged by a 2.x client are under the run’s artifacts.';
 
 export class RunDetailView {
     readonly element: HTMLElement;
     private readonly heading: HTMLElement;
-    private readonly tabs: HTMLElementTagNameMap['vscode-tabs'];
+    private readonly tabs: RunDetailTabs;
     private readonly panels = new Map<DetailTab, HTMLElement>();
     private readonly chart = new MetricChart();
     private readonly metricList: HTMLElement;
@@ -69,8 +86,8 @@ export class RunDetailView {
         private readonly capabilities: () => Capabilities | undefined,
         private readonly events: RunDetailEvents,
     ) {
-        this.heading = el('h2', { class: 'detail-heading' }, 'No run selected');
-        this.tabs = el('vscode-tabs', { 'aria-label': 'Run details' });
+        this.heading = el('h2', { class: 'detail-heading' });
+        this.tabs = el('sd-run-detail-tabs', { 'aria-label': 'Run details' });
         for (const tab of TABS) {
             const header = el(
                 'vscode-tab-header',
@@ -93,7 +110,14 @@ export class RunDetailView {
             this.heading,
             this.tabs,
         );
-        this.element.hidden = true;
+        this.showEmpty();
+    }
+
+    /** The pane with no run: a prompt instead of the previous run's tabs. */
+    private showEmpty(): void {
+        this.heading.textContent = 'Select a run';
+        this.heading.classList.add('muted');
+        this.tabs.hidden = true;
     }
 
     get runId(): string | undefined {
@@ -113,7 +137,8 @@ export class RunDetailView {
     /** Loads and shows a run; the row from the grid paints at once while getRun is in flight. */
     async show(runId: string, row?: RunRow): Promise<RunDetail | undefined> {
         const ticket = this.latest.next();
-        this.element.hidden = false;
+        this.heading.classList.remove('muted');
+        this.tabs.hidden = false;
         this.element.dataset['runId'] = runId;
         this.compareRuns = [];
         this.chart.hide();
@@ -137,11 +162,19 @@ export class RunDetailView {
         }
     }
 
+    /** Forgets the open run, e.g. when another experiment is selected: none of it stays shown. */
     hide(): void {
         this.latest.invalidate();
+        this.chartTicket.invalidate();
         this.detail = undefined;
+        this.compareRuns = [];
+        this.chartKey = undefined;
         this.chart.hide();
-        this.element.hidden = true;
+        for (const panel of this.panels.values()) clear(panel);
+        this.artifactTrees = [];
+        this.artifactsLoaded = false;
+        this.modelsLoaded = false;
+        this.showEmpty();
         delete this.element.dataset['runId'];
     }
 
@@ -348,7 +381,8 @@ export class RunDetailView {
     /** Charts `key` for the compared runs, or for this run alone. */
     private async chartMetric(key: string): Promise<void> {
         const run = this.detail?.run;
-        const runs = this.compareRuns.length > 0 ? this.compareRuns : run ? [run] : [];
+        const comparing = this.compareRuns.length > 0;
+        const runs = comparing ? this.compareRuns : run ? [run] : [];
         if (runs.length === 0) return;
         this.chartKey = key;
         for (const row of this.metricList.querySelectorAll<HTMLElement>(
@@ -363,11 +397,29 @@ export class RunDetailView {
                 key,
             });
             if (!this.chartTicket.isCurrent(ticket)) return;
-            this.chart.show(series, key);
+            this.chart.show(series, key, comparing ? this.compareHeading(runs) : undefined);
         } catch (error) {
             if (!this.chartTicket.isCurrent(ticket)) return;
             this.events.error(toErrorInfo(error).message);
         }
+    }
+
+    /** The chart of a comparison need not hold the open run, whose values the table lists. */
+    private compareHeading(runs: readonly RunRow[]): HTMLElement {
+        const heading = el(
+            'span',
+            {},
+            `Comparing ${runs.length === 1 ? '1 run' : `${runs.length} runs`}`,
+        );
+        const open = this.detail?.run;
+        if (open && !runs.some((r) => r.id === open.id)) {
+            heading.append(
+                ' (the open run, ',
+                serverText(open.name || open.id, {}, 60),
+                ', is not one of them)',
+            );
+        }
+        return heading;
     }
 
     private async renderArtifacts(): Promise<void> {

@@ -4,9 +4,9 @@
 
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
-import '@vscode-elements/elements/dist/vscode-multi-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import './labelledMultiSelect.js';
 
 import { clear, debounce, el, serverText } from './dom.js';
 import type { ColumnKind, FilterClause, FilterOp, RunStatus } from './protocol.js';
@@ -19,7 +19,7 @@ export const NAME_DEBOUNCE_MS = 300;
 export class RunFilterBar {
     readonly element: HTMLElement;
     private readonly name: HTMLElementTagNameMap['vscode-textfield'];
-    private readonly statuses: HTMLElementTagNameMap['vscode-multi-select'];
+    private readonly statuses: HTMLElementTagNameMap['sd-labelled-multi-select'];
     private readonly kind: HTMLElementTagNameMap['vscode-single-select'];
     private readonly key: HTMLElementTagNameMap['vscode-textfield'];
     private readonly op: HTMLElementTagNameMap['vscode-single-select'];
@@ -36,11 +36,18 @@ export class RunFilterBar {
             placeholder: 'Run name contains',
             'aria-label': 'Run name contains',
         });
-        this.statuses = el('vscode-multi-select', {
+        this.statuses = el('sd-labelled-multi-select', {
             'data-testid': 'run-status-filter',
             'aria-label': 'Run status',
         });
         this.statuses.label = 'Run status';
+        // No status ticked filters nothing out, the same as all of them ticked.
+        this.statuses.describe = (count) =>
+            count === 0 || count === RUN_STATUSES.length
+                ? { text: 'All statuses', plain: true }
+                : count === 1
+                  ? { text: this.statuses.value[0] ?? '1 status' }
+                  : { text: `${count} statuses` };
         for (const status of RUN_STATUSES) {
             this.statuses.append(el('vscode-option', { value: status }, status));
         }

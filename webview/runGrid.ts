@@ -4,9 +4,9 @@
 // to ten runs to compare their metrics on one chart. Keyboard: the grid is one tab stop, arrows
 // and Page Up/Down/Home/End move the active row, Enter opens it, Space ticks it.
 
-import '@vscode-elements/elements/dist/vscode-multi-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
+import './labelledMultiSelect.js';
 
 import { clear, el, serverText, setServerText } from './dom.js';
 import type { HostBridge } from './hostBridge.js';
@@ -62,7 +62,7 @@ function columnWidth(column: ColumnRef): number {
 export class RunGrid {
     readonly element: HTMLElement;
     private readonly filterBar: RunFilterBar;
-    private readonly picker: HTMLElementTagNameMap['vscode-multi-select'];
+    private readonly picker: HTMLElementTagNameMap['sd-labelled-multi-select'];
     private readonly compareButton: HTMLElementTagNameMap['vscode-button'];
     private readonly count: HTMLElement;
     private readonly grid: HTMLElement;
@@ -86,6 +86,7 @@ export class RunGrid {
     private openRunId: string | undefined;
     private readonly rendered = new Map<number, HTMLElement>();
     private frame: number | undefined;
+    private columnFace = '';
 
     constructor(
         private readonly bridge: HostBridge,
@@ -99,12 +100,18 @@ export class RunGrid {
             },
             (message) => this.events.problem(message),
         );
-        this.picker = el('vscode-multi-select', {
+        this.picker = el('sd-labelled-multi-select', {
             'data-testid': 'column-picker',
             combobox: true,
             'aria-label': 'Columns',
         });
         this.picker.label = 'Columns';
+        // The grid scrolls sideways, so the face counts the columns in view, not the ticks.
+        this.picker.describe = () => {
+            const total = this.columns.length;
+            const inView = this.columnsInView();
+            return { text: inView < total ? `${inView} of ${total} in view` : `${total} shown` };
+        };
         this.picker.addEventListener('change', () => this.onPickColumns());
         this.compareButton = el(
             'vscode-button',
@@ -334,6 +341,33 @@ export class RunGrid {
             }
             this.header.append(cell);
         }
+        // The face's count needs the new layout, which the next frame has.
+        this.schedule();
+    }
+
+    /** Columns at least half inside the grid's viewport; the checkbox column is not counted. */
+    private columnsInView(): number {
+        const left = this.grid.scrollLeft;
+        const right = left + this.grid.clientWidth;
+        // Before the first layout the grid has no width; count every column rather than none.
+        if (this.grid.clientWidth === 0) return this.columns.length;
+        let x = SELECT_WIDTH;
+        let count = 0;
+        for (const column of this.columns) {
+            const width = columnWidth(column);
+            const visible = Math.min(right, x + width) - Math.max(left, x);
+            if (visible >= width / 2) count++;
+            x += width;
+        }
+        return count;
+    }
+
+    /** Redraws the picker's face only when its text would change (it runs on every scroll). */
+    private updateColumnFace(): void {
+        const text = this.picker.describe(this.columns.length).text;
+        if (text === this.columnFace) return;
+        this.columnFace = text;
+        this.picker.refreshFace();
     }
 
     private toggleSort(column: ColumnRef): void {
@@ -410,6 +444,7 @@ export class RunGrid {
         this.frame = requestAnimationFrame(() => {
             this.frame = undefined;
             this.renderWindow();
+            this.updateColumnFace();
         });
     }
 
