@@ -50,6 +50,14 @@ hostile_exp = client.create_experiment(out["hostileName"])
 decoy_exp = client.create_experiment(f"hostile {Q}quoted{Q} 50%Xoff \\\\ back")
 out.update(main=main, other=other, gone=gone, hostileExperiment=hostile_exp, decoyExperiment=decoy_exp)
 
+# A literal _ and decoys that differ from it only there, which LIKE's _ would also match.
+under_names = ["under_score lab", "underXscore lab", "under-score lab", "under score lab"]
+out["underExperiments"] = {name: client.create_experiment(name) for name in under_names}
+under_runs = client.create_experiment("underscore-runs")
+out["underRunsExperiment"] = under_runs
+for name in ["run_5", "run-5", "runX5", "run'5", "RUN_7"]:
+    client.create_run(under_runs, run_name=name)
+
 STATUS = {0: "FAILED", 1: "KILLED", 3: "FINISHED"}
 RUNS = 320
 def one(i):
@@ -153,6 +161,8 @@ interface Seeded {
     hostileExperiment: string;
     hostileName: string;
     decoyExperiment: string;
+    underExperiments: Record<string, string>;
+    underRunsExperiment: string;
     runIds: string[];
     weird: string;
     hostileRun: string;
@@ -289,6 +299,41 @@ for (const version of SERVER_MAJORS) {
                 [seed.hostileExperiment],
             );
             assert.equal(found.items[0]?.name, seed.hostileName);
+        });
+
+        void test('takes an underscore in an experiment search literally', async () => {
+            const found = async (search: string) =>
+                (await service.call('listExperiments', { view: 'active', search })).items
+                    .map((e) => e.name)
+                    .sort();
+            assert.deepEqual(await found('r_s'), ['under_score lab']);
+            assert.deepEqual(await found('UNDER_SCORE'), ['under_score lab']);
+            // Only names with a real `_`: this one and the hostile experiment's "50%_off".
+            assert.deepEqual(await found('_'), [seed.hostileName, 'under_score lab'].sort());
+            assert.deepEqual(await found('under_'), ['under_score lab']);
+            assert.equal(Object.keys(seed.underExperiments).length, 4);
+        });
+
+        void test('takes an underscore in a run name search literally, across pages', async () => {
+            const found = async (nameContains: string) =>
+                names(
+                    await allRuns(
+                        service,
+                        [seed.underRunsExperiment],
+                        { nameContains },
+                        {
+                            pageSize: 2,
+                        },
+                    ),
+                );
+            assert.deepEqual(await found('_'), ['RUN_7', 'run_5']);
+            assert.deepEqual(await found('n_5'), ['run_5']);
+            assert.deepEqual(await found('N_'), ['RUN_7', 'run_5']);
+            assert.deepEqual(await found("n'5"), ["run'5"]);
+            assert.deepEqual(
+                await found('run'),
+                ['RUN_7', "run'5", 'run-5', 'runX5', 'run_5'].sort(),
+            );
         });
 
         void test('pages through every run of an experiment without repeats', async () => {

@@ -304,6 +304,31 @@ describe('search-runs filter', () => {
         assert.equal(runPassesChecks(run({ name: "Sale 50xxo'ff" }), filter.exact), false);
     });
 
+    test('takes an underscore in a name search literally, not as any one character', () => {
+        // Seen on 3.17.2: "_" matched every run and "r_n" matched run'1 before this check.
+        assert.equal(containsClause('name', '_').exact, false);
+        assert.equal(containsClause('name', 'n_rmal').exact, false);
+        for (const [text, hit, decoys] of [
+            ['_', 'run_5', ['run-1', "run'1", 'run5']],
+            ['r_n', 'R_N-2', ['run_5', "run'1", 'rn']],
+            ['n_rmal', 'abn_rmal', ['normal', 'n-rmal', 'n%rmal']],
+        ] as const) {
+            const filter = buildRunFilter({ nameContains: text });
+            assert.equal(filter.filter, `attributes.run_name ILIKE '%${text}%'`);
+            assert.deepEqual(filter.exact, [
+                { column: { kind: 'attribute', key: 'run_name' }, test: 'contains', value: text },
+            ]);
+            assert.equal(runPassesChecks(run({ name: hit }), filter.exact), true, hit);
+            for (const name of decoys) {
+                assert.equal(runPassesChecks(run({ name }), filter.exact), false, name);
+            }
+        }
+    });
+
+    test('sends a name search without wildcards or quotes as it is, with no check', () => {
+        assert.deepEqual(buildRunFilter({ nameContains: 'run-01' }).exact, []);
+    });
+
     test('every condition becomes exactly one clause MLflow reads back unchanged', () => {
         const text = fc.string({
             unit: fc.oneof(

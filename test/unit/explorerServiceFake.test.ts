@@ -83,6 +83,23 @@ function route(seenRequest: Seen, res: http.ServerResponse): void {
         }
         case '/api/2.0/mlflow/runs/get':
             return json(res, { run: run(query.get('run_id') ?? '', 'the-run', 'x') });
+        case '/api/2.0/mlflow/experiments/search': {
+            // What SQLite's ILIKE '%n_rmal%' returns: the `_` matches any one character.
+            const pages: Record<string, { names: string[]; next?: string }> = {
+                '': { names: ['normal', 'n_rmal-1', 'n-rmal'], next: 'exp-2' },
+                'exp-2': { names: ['nXrmal', 'old n_rmal'] },
+            };
+            const token = typeof body?.['page_token'] === 'string' ? body['page_token'] : '';
+            const page = pages[token] ?? { names: [] };
+            return json(res, {
+                experiments: page.names.map((name) => ({
+                    experiment_id: `id-${name}`,
+                    name,
+                    lifecycle_stage: 'active',
+                })),
+                ...(page.next ? { next_page_token: page.next } : {}),
+            });
+        }
         case '/api/2.0/mlflow/runs/search':
             return json(res, {
                 runs: [run('a1', 'hit', `it's a "quote"`), run('a2', 'decoy', `itXs a "quote"`)],
@@ -241,6 +258,40 @@ describe('searching runs', () => {
             (error: unknown) => error instanceof ExplorerError && error.info.kind === 'invalid',
         );
         assert.equal(seen.length, 0);
+    });
+});
+
+describe('listing experiments', () => {
+    test('keeps only names with a literal underscore, page by page, and follows the token', async () => {
+        const service = await connect();
+        const first = await service.call('listExperiments', { view: 'active', search: 'N_RMAL' });
+        assert.deepEqual(
+            first.items.map((e) => e.name),
+            ['n_rmal-1'],
+        );
+        assert.equal(first.nextPageToken, 'exp-2');
+        const second = await service.call('listExperiments', {
+            view: 'active',
+            search: 'N_RMAL',
+            pageToken: first.nextPageToken,
+        });
+        assert.deepEqual(
+            second.items.map((e) => e.name),
+            ['old n_rmal'],
+        );
+        assert.equal(second.nextPageToken, undefined);
+        const bodies = seen
+            .filter((r) => r.path === '/api/2.0/mlflow/experiments/search')
+            .map((r) => r.body);
+        assert.deepEqual(bodies, [
+            { max_results: 200, filter: "name ILIKE '%N_RMAL%'", view_type: 'ACTIVE_ONLY' },
+            {
+                max_results: 200,
+                filter: "name ILIKE '%N_RMAL%'",
+                view_type: 'ACTIVE_ONLY',
+                page_token: 'exp-2',
+            },
+        ]);
     });
 });
 

@@ -100,6 +100,14 @@ function errorText(error: unknown): string {
     return error instanceof Error ? error.message : String(error);
 }
 
+/** Why a listing has fewer entries than its source named. */
+function leftOutNote(refused: number): string {
+    return (
+        `${refused} entr${refused === 1 ? 'y was' : 'ies were'} left out: their names are not ` +
+        'safe paths, or they lead outside the folder listed.'
+    );
+}
+
 function isDir(dir: string): boolean {
     try {
         return statSync(dir).isDirectory();
@@ -144,12 +152,7 @@ export class ArtifactReader {
                 }
                 if (empty) notes.push(`${empty.source.where} listed nothing here.`);
                 if (notes.length > 0) notes.push(`Listed from ${source.where} instead.`);
-                if (listing.refused > 0) {
-                    notes.push(
-                        `${listing.refused} entr${listing.refused === 1 ? 'y was' : 'ies were'} left ` +
-                            'out: their names are not safe paths or they lead outside the artifact root.',
-                    );
-                }
+                if (listing.refused > 0) notes.push(leftOutNote(listing.refused));
                 this.options.log?.(`artifacts of ${ownerName(owner)}/${dir}: ${source.kind}`);
                 return {
                     owner,
@@ -170,9 +173,7 @@ export class ArtifactReader {
             const notes = failures.map(
                 (failure) => `${failure.source.where} answered: ${errorText(failure.error)}.`,
             );
-            if (empty.refused > 0) {
-                notes.push(`${empty.refused} entries with unsafe names were left out.`);
-            }
+            if (empty.refused > 0) notes.push(leftOutNote(empty.refused));
             return {
                 owner,
                 path: dir,

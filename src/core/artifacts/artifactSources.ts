@@ -9,7 +9,13 @@ import type {
     ArtifactOwner,
     ArtifactSourceKind,
 } from '../../../webview/protocol.js';
-import { ArtifactPathError, normaliseAbsolutePath, normaliseArtifactPath } from './artifactPath.js';
+import {
+    artifactName,
+    joinArtifactPath,
+    normaliseAbsolutePath,
+    normaliseArtifactPath,
+    parentArtifactPath,
+} from './artifactPath.js';
 
 /** Bind mounts of the server's container (host source → container destination). */
 export interface ArtifactPlaces {
@@ -260,33 +266,51 @@ export class ArtifactNotFoundError extends Error {
 }
 
 /**
- * Builds a listing's entries from names a server or archive returned. Only the last segment of
- * each name is used (MLflow sends basenames on one route and root-relative paths on others), and
- * a name that is not a safe segment is counted and left out.
+ * How a listing names its entries: by base name (the proxied artifact API, a folder read on this
+ * machine, a tar's children) or by path from the owner's root (get-artifact's artifacts/list and
+ * the logged-model directories route).
+ */
+export type ListedNames = 'base-name' | 'root-relative';
+
+/** The entry's path when `listed` names a direct child of `dir` safely, else undefined. */
+function childPath(dir: string, listed: string, names: ListedNames): string | undefined {
+    // A trailing slash is how some stores write a folder; it changes nothing about where it is.
+    const trimmed = listed.replace(/\/+$/, '');
+    try {
+        const normalised = normaliseArtifactPath(trimmed);
+        // Only a name written in its canonical form: `./x` or `a//x` is not taken apart.
+        if (normalised === '' || normalised !== trimmed) return undefined;
+        if (names === 'base-name') {
+            return normalised.includes('/') ? undefined : joinArtifactPath(dir, normalised);
+        }
+        return parentArtifactPath(normalised) === dir ? normalised : undefined;
+    } catch {
+        // Not a safe path (`..`, absolute, `%2e%2e`, a backslash, too long).
+        return undefined;
+    }
+}
+
+/**
+ * Builds a listing's entries from names a server or archive returned. An entry is kept only when
+ * its name is a safe path to a direct child of `dir`; anything else (`..`, an absolute path, a
+ * percent-encoded climb, a path into another folder) is counted and left out, never cut down to
+ * its last segment.
  */
 export function entriesFromNames(
     dir: string,
     items: { name: string; isDir: boolean; size?: number }[],
+    names: ListedNames = 'base-name',
 ): SourceListing {
     const entries: ArtifactEntry[] = [];
     const seen = new Set<string>();
     let refused = 0;
     for (const item of items) {
-        const trimmed = item.name.replace(/\/+$/, '');
-        const name = trimmed.slice(trimmed.lastIndexOf('/') + 1);
-        let entryPath: string;
-        try {
-            if (name === '' || name === '.' || name.includes('\\')) {
-                throw new ArtifactPathError('not a name');
-            }
-            entryPath = normaliseArtifactPath(dir === '' ? name : `${dir}/${name}`);
-            if (entryPath.slice(entryPath.lastIndexOf('/') + 1) !== name) {
-                throw new ArtifactPathError('not a name');
-            }
-        } catch {
+        const entryPath = childPath(dir, item.name, names);
+        if (entryPath === undefined) {
             refused++;
             continue;
         }
+        const name = artifactName(entryPath);
         if (seen.has(entryPath)) continue;
         seen.add(entryPath);
         entries.push({

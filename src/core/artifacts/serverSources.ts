@@ -102,7 +102,8 @@ export class ProxiedApiSource implements ArtifactSource {
         const result = await this.client.request('GET', PROXIED_ROUTE, {
             query: { path: joinArtifactPath(this.root, dir) },
         });
-        return entriesFromNames(dir, serverFiles(result.data));
+        // The proxied API names each entry by its base name.
+        return entriesFromNames(dir, serverFiles(result.data), 'base-name');
     }
 
     stat(relPath: string): Promise<{ isDir: boolean; size?: number }> {
@@ -132,6 +133,7 @@ export class DownloadRouteSource implements ArtifactSource {
     async list(dir: string): Promise<SourceListing> {
         askable(dir);
         const result = await this.client.listArtifacts(this.runId, dir === '' ? undefined : dir);
+        // artifacts/list names each entry by its path from the run's root.
         return entriesFromNames(
             dir,
             result.data.files.map((file) => ({
@@ -139,6 +141,7 @@ export class DownloadRouteSource implements ArtifactSource {
                 isDir: file.is_dir === true,
                 ...(file.file_size !== undefined ? { size: Number(file.file_size) } : {}),
             })),
+            'root-relative',
         );
     }
 
@@ -177,7 +180,8 @@ export class ModelFilesSource implements ArtifactSource {
             `/api/2.0/mlflow/logged-models/${id}/artifacts/directories`,
             { query: { artifact_directory_path: dir === '' ? undefined : dir } },
         );
-        return entriesFromNames(dir, serverFiles(result.data));
+        // Like artifacts/list, this route names each entry by its path from the model's root.
+        return entriesFromNames(dir, serverFiles(result.data), 'root-relative');
     }
 
     stat(relPath: string): Promise<{ isDir: boolean; size?: number }> {

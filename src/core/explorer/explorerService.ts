@@ -302,6 +302,8 @@ export class ExplorerService {
             ...(params.pageToken ? { pageToken: params.pageToken } : {}),
         });
         let items = page.data.items.map(toExperimentRow);
+        // As with runs: a page the server could only approximate comes back shorter, and its
+        // token still continues where the server stopped.
         if (search && !search.exact) {
             const check = {
                 column: { kind: 'attribute' as const, key: 'name' },

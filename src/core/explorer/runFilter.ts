@@ -124,7 +124,10 @@ export function containsClause(
     text: string,
 ): { clause: string; exact: boolean } {
     const pattern = widen(text, true);
-    return { clause: `${identifier} ILIKE '%${pattern}%'`, exact: pattern === text };
+    // Comparing the pattern with the text would miss a literal `_`, which widens to itself and
+    // still matches any one character on the server.
+    const exact = !text.includes('_') && pattern === text;
+    return { clause: `${identifier} ILIKE '%${pattern}%'`, exact };
 }
 
 function clauseFor(clause: FilterClause, exact: ExactCheck[]): string {
