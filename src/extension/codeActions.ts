@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 
-import { DIAGNOSTIC_SOURCE, type FindingDiagnostics } from './diagnostics.js';
+import type { FindingDiagnostics } from './diagnostics.js';
 import { openNotebooks, targetUri, toRange } from './documents.js';
 import { cellText, placeRange } from './findingPlaces.js';
 import { backupPath, fixPlans, type FixPlan } from './fixPlans.js';
@@ -36,13 +36,11 @@ export class FindingFixes implements vscode.CodeActionProvider {
     ): vscode.CodeAction[] {
         const findings = this.session.report?.findings ?? [];
         const actions: vscode.CodeAction[] = [];
-        const offered = new Set<string>();
-        for (const diagnostic of context.diagnostics) {
-            if (diagnostic.source !== DIAGNOSTIC_SOURCE) continue;
-            const id = this.diagnostics.findingIdOf(document.uri, diagnostic);
-            const finding = findings.find((f) => f.id === id);
-            if (!finding || offered.has(finding.id)) continue;
-            offered.add(finding.id);
+        for (const { finding, diagnostic } of this.diagnostics.findingsIn(
+            document.uri,
+            context.diagnostics,
+            findings,
+        )) {
             for (const plan of fixPlans(finding)) {
                 const edit = this.workspaceEdit(plan);
                 if (!edit) continue;

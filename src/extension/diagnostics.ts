@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 
+import type { Finding } from '../core/model.js';
+
 import { openNotebooks, toLocation, toRange, targetUri } from './documents.js';
 import { kindHeadingLines } from './findingDocs.js';
 import { diagnosticPlans, type DiagnosticPlan } from './findingPlaces.js';
@@ -93,6 +95,26 @@ export class FindingDiagnostics implements vscode.Disposable {
                 plan.place.startLine === diagnostic.range.start.line &&
                 plan.place.startCharacter === diagnostic.range.start.character,
         )?.plan.findingId;
+    }
+
+    /**
+     * The findings behind the product's diagnostics in a code-action request, each once with the
+     * first diagnostic that shows it: what every code action provider of the product starts from.
+     */
+    findingsIn(
+        uri: vscode.Uri,
+        diagnostics: readonly vscode.Diagnostic[],
+        findings: readonly Finding[],
+    ): { finding: Finding; diagnostic: vscode.Diagnostic }[] {
+        const found: { finding: Finding; diagnostic: vscode.Diagnostic }[] = [];
+        for (const diagnostic of diagnostics) {
+            if (diagnostic.source !== DIAGNOSTIC_SOURCE) continue;
+            const id = this.findingIdOf(uri, diagnostic);
+            const finding = findings.find((f) => f.id === id);
+            if (!finding || found.some((f) => f.finding.id === finding.id)) continue;
+            found.push({ finding, diagnostic });
+        }
+        return found;
     }
 
     dispose(): void {

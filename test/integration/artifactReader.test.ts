@@ -30,6 +30,7 @@ import { ModelFilesSource } from '../../src/core/artifacts/serverSources.js';
 import { MlflowClient } from '../../src/core/mlflow/client.js';
 import {
     missingVenvMessage,
+    registerMissingComponent,
     type RunningServer,
     SERVER_MAJORS,
     type ServerBackend,
@@ -39,7 +40,6 @@ import {
     venvReady,
 } from '../support/mlflowServer.js';
 
-const REQUIRE_REAL = process.env.STACK_DOCTOR_REQUIRE_REAL === '1';
 const BUSYBOX = process.env.STACK_DOCTOR_BUSYBOX_IMAGE ?? 'stack-doctor/busybox:1';
 const SUFFIX = randomBytes(4).toString('hex');
 
@@ -219,18 +219,9 @@ function backendFor(version: string): (dir: string) => ServerBackend {
         : (dir) => ({ uri: `sqlite:///${path.join(dir, 'mlflow.db')}` });
 }
 
-function registerMissing(what: string, message: string): void {
-    if (REQUIRE_REAL) {
-        void test(`${what} is present (STACK_DOCTOR_REQUIRE_REAL=1)`, () => assert.fail(message));
-        return;
-    }
-    console.warn(`\n!! SKIPPED: ${message}\n`);
-    void test(what, { skip: message }, () => undefined);
-}
-
 for (const version of SERVER_MAJORS) {
     if (!venvReady(version)) {
-        registerMissing(`MLflow ${version} venv`, missingVenvMessage(version));
+        registerMissingComponent(`MLflow ${version} venv`, missingVenvMessage(version));
         continue;
     }
     const major = Number(version.split('.')[0]);
@@ -492,7 +483,7 @@ const DOCKER_VERSION = SERVER_MAJORS[SERVER_MAJORS.length - 1]!;
 const missingDocker = dockerProblem();
 
 if (missingDocker || !venvReady(DOCKER_VERSION)) {
-    registerMissing(
+    registerMissingComponent(
         'a Docker container holding artifacts',
         missingDocker ?? missingVenvMessage(DOCKER_VERSION),
     );

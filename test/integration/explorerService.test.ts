@@ -18,6 +18,7 @@ import type { ColumnRef, FilterClause, RunQuery, RunRow } from '../../webview/pr
 import {
     freeLoopbackPort,
     missingVenvMessage,
+    registerMissingComponent,
     type RunningServer,
     SERVER_MAJORS,
     startMlflowServer,
@@ -26,7 +27,6 @@ import {
     venvReady,
 } from '../support/mlflowServer.js';
 
-const REQUIRE_REAL = process.env.STACK_DOCTOR_REQUIRE_REAL === '1';
 const RUNS = 320;
 
 const SEED = `import json, math, os, sys, time
@@ -173,23 +173,14 @@ interface Seeded {
     models?: string[];
 }
 
-/** 2.22.0's venv carries SQLAlchemy 2.1, which its SQL store cannot import: use a FileStore. */
+/**
+ * 2.x on a FileStore, the 2.x default, whose search has quirks of its own (LIKE patterns read as
+ * regular expressions); 3.x on SQLite, the 3.x default.
+ */
 function backendFor(version: string): (dir: string) => { uri: string } {
     return version.startsWith('2.')
         ? (dir) => ({ uri: path.join(dir, 'mlruns') })
         : (dir) => ({ uri: `sqlite:///${path.join(dir, 'mlflow.db')}` });
-}
-
-function registerMissing(version: string): void {
-    if (REQUIRE_REAL) {
-        void test(`MLflow ${version} venv is present (STACK_DOCTOR_REQUIRE_REAL=1)`, () => {
-            assert.fail(missingVenvMessage(version));
-        });
-        return;
-    }
-    const message = `SKIPPED: ${missingVenvMessage(version)}`;
-    console.warn(`\n${'!'.repeat(100)}\n!! ${message}\n${'!'.repeat(100)}\n`);
-    void test(`the explorer service on MLflow ${version}`, { skip: message }, () => undefined);
 }
 
 async function allRuns(
@@ -219,7 +210,7 @@ const names = (rows: RunRow[]) => rows.map((r) => r.name).sort();
 
 for (const version of SERVER_MAJORS) {
     if (!venvReady(version)) {
-        registerMissing(version);
+        registerMissingComponent(`MLflow ${version} venv`, missingVenvMessage(version));
         continue;
     }
     const major = Number(version.split('.')[0]);

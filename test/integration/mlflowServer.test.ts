@@ -12,6 +12,7 @@ import { probeServer } from '../../src/core/mlflow/probe.js';
 import { serverRequiresRunUuid } from '../../src/core/mlflow/versions.js';
 import {
     missingVenvMessage,
+    registerMissingComponent,
     type RunningServer,
     startMlflowServer as startServer,
     stopMlflowServer as stopServer,
@@ -22,7 +23,6 @@ import {
 const VERSIONS = (process.env.STACK_DOCTOR_MLFLOW_VERSIONS ?? '2.22.0 2.22.5 3.17.2')
     .split(/\s+/)
     .filter(Boolean);
-const REQUIRE_REAL = process.env.STACK_DOCTOR_REQUIRE_REAL === '1';
 
 function python(version: string, script: string, env: Record<string, string>): Promise<string> {
     return venvPython(version, ['-c', script], env);
@@ -48,21 +48,9 @@ function backendFor(
         : (dir) => ({ uri: `sqlite:///${path.join(dir, 'mlflow.db')}` });
 }
 
-function registerMissing(version: string): void {
-    if (REQUIRE_REAL) {
-        void test(`MLflow ${version} venv is present (STACK_DOCTOR_REQUIRE_REAL=1)`, () => {
-            assert.fail(missingVenvMessage(version));
-        });
-        return;
-    }
-    const message = `SKIPPED: ${missingVenvMessage(version)}`;
-    console.warn(`\n${'!'.repeat(100)}\n!! ${message}\n${'!'.repeat(100)}\n`);
-    void test(`MLflow ${version} server`, { skip: message }, () => undefined);
-}
-
 for (const version of VERSIONS) {
     if (!venvReady(version)) {
-        registerMissing(version);
+        registerMissingComponent(`MLflow ${version} venv`, missingVenvMessage(version));
         continue;
     }
     const major = Number(version.split('.')[0]);

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { test } from 'node:test';
 import { MlflowClient } from '../../src/core/mlflow/client.js';
 
 export const CACHE =
@@ -175,4 +176,19 @@ export function venvPython(
             },
         );
     });
+}
+
+/**
+ * Registers the place of a real component this machine lacks: a failing test under
+ * `STACK_DOCTOR_REQUIRE_REAL=1` (what `npm test` sets), otherwise a loudly skipped one.
+ */
+export function registerMissingComponent(what: string, message: string): void {
+    if (process.env.STACK_DOCTOR_REQUIRE_REAL === '1') {
+        void test(`${what} is present (STACK_DOCTOR_REQUIRE_REAL=1)`, () => {
+            throw new Error(message);
+        });
+        return;
+    }
+    console.warn(`\n${'!'.repeat(100)}\n!! SKIPPED: ${message}\n${'!'.repeat(100)}\n`);
+    void test(what, { skip: message }, () => undefined);
 }

@@ -9,7 +9,7 @@ import type { Finding } from '../../core/model.js';
 import type { Focus } from '../../../webview/protocol.js';
 import { isTrusted, readSettings } from '../config.js';
 import type { Ctx } from '../ctx.js';
-import { DIAGNOSTIC_SOURCE, type FindingDiagnostics } from '../diagnostics.js';
+import type { FindingDiagnostics } from '../diagnostics.js';
 import { loadEngine } from '../engine.js';
 import type { StackNode } from '../stackModel.js';
 import type { StackSession } from '../stackSession.js';
@@ -232,14 +232,12 @@ export class OpenRunActions implements vscode.CodeActionProvider {
     ): vscode.CodeAction[] {
         const findings = this.session.report?.findings ?? [];
         const actions: vscode.CodeAction[] = [];
-        const offered = new Set<string>();
-        for (const diagnostic of context.diagnostics) {
-            if (diagnostic.source !== DIAGNOSTIC_SOURCE) continue;
-            const id = this.diagnostics.findingIdOf(document.uri, diagnostic);
-            const finding = findings.find((f) => f.id === id);
-            if (!finding || offered.has(finding.id) || runsOfFinding(finding).length === 0)
-                continue;
-            offered.add(finding.id);
+        for (const { finding, diagnostic } of this.diagnostics.findingsIn(
+            document.uri,
+            context.diagnostics,
+            findings,
+        )) {
+            if (runsOfFinding(finding).length === 0) continue;
             const action = new vscode.CodeAction(
                 'Open the Run in the Explorer',
                 OpenRunActions.kind,
