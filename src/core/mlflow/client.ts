@@ -654,19 +654,12 @@ export class MlflowClient {
                         `handshake: it is an https port (${failure.message})`,
                 };
             }
-            const observation: HttpObservation = {
-                ...observationBase,
-                outcome: failure.kind,
-                status: null,
-                error: maskSecrets(failure.message),
-                durationMs: elapsed(),
-            };
-            this.options.log?.(`${request} → ${failure.kind} in ${observation.durationMs} ms`);
-            throw new MlflowRequestError(`${request}: ${failure.message}`, {
-                kind: failure.kind,
-                observation,
-                ...(failure.kind === 'tls' ? { hint: 'tls-port' as const } : {}),
-            });
+            throw this.transportFailure(
+                observationBase,
+                failure,
+                elapsed(),
+                failure.kind === 'tls' ? 'tls-port' : undefined,
+            );
         }
 
         const body =
@@ -735,20 +728,7 @@ export class MlflowClient {
             const fail = (error: unknown): void => {
                 clearTimeout(headerTimer);
                 const failure = classifyTransportError(error, timedOut, url);
-                const observation: HttpObservation = {
-                    ...observationBase,
-                    outcome: failure.kind,
-                    status: null,
-                    error: maskSecrets(failure.message),
-                    durationMs: elapsed(),
-                };
-                this.options.log?.(`${request} → ${failure.kind} in ${observation.durationMs} ms`);
-                reject(
-                    new MlflowRequestError(`${request}: ${failure.message}`, {
-                        kind: failure.kind,
-                        observation,
-                    }),
-                );
+                reject(this.transportFailure(observationBase, failure, elapsed()));
             };
 
             const req = transport.request(url, {
@@ -843,6 +823,28 @@ export class MlflowClient {
                 res.once('error', settleError);
             });
             req.end();
+        });
+    }
+
+    /** A request that got no HTTP answer, as the error both `request` and `openStream` throw. */
+    private transportFailure(
+        base: { request: string; url: string },
+        failure: TransportFailure,
+        durationMs: number,
+        hint?: 'tls-port',
+    ): MlflowRequestError {
+        const observation: HttpObservation = {
+            ...base,
+            outcome: failure.kind,
+            status: null,
+            error: maskSecrets(failure.message),
+            durationMs,
+        };
+        this.options.log?.(`${base.request} → ${failure.kind} in ${durationMs} ms`);
+        return new MlflowRequestError(`${base.request}: ${failure.message}`, {
+            kind: failure.kind,
+            observation,
+            ...(hint ? { hint } : {}),
         });
     }
 
