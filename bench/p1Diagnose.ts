@@ -9,27 +9,16 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { diagnose } from '../src/core/diagnose.js';
 import { printTable, stats, writeResults, type Series } from './report.js';
+import { freeLoopbackPort } from '../test/support/mlflowServer.js';
 
 const N = Number(process.env.BENCH_N ?? 7);
 const SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 const REPO = process.env.STACK_DOCTOR_REPO ?? process.cwd();
 const IMAGE = 'ghcr.io/mlflow/mlflow:v3.17.2';
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-    });
-}
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string) {
     const result = spawnSync(command, args, {
@@ -72,7 +61,7 @@ async function main(): Promise<void> {
         throw new Error(`${IMAGE} is missing: run bash scripts/test-env/all.sh first`);
     }
     const project = `sdbench${process.pid}`;
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'stack-doctor-bench-p1-'));
     const folder = path.join(scratch, 'healthy-stack');
     cpSync(path.join(REPO, 'examples', 'healthy-stack'), folder, { recursive: true });

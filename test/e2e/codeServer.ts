@@ -18,7 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
-import { CACHE, freePort, REPO } from '../integration/stackLab.js';
+import { CACHE, freeLoopbackPort } from '../support/mlflowServer.js';
+import { REPO } from '../support/paths.js';
 
 // Loaded from node_modules at run time: scripts/run-tests.mjs bundles each test file, and
 // playwright-core does not survive bundling (it reads its own package.json by relative path).
@@ -138,7 +139,7 @@ export class CodeServer {
             ),
         );
 
-        const port = await freePort();
+        const port = await freeLoopbackPort();
         const server = spawn(
             CODE_SERVER,
             [

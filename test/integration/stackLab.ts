@@ -11,22 +11,15 @@ import {
     symlinkSync,
     writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { CACHE, freeLoopbackPort, venvOf } from '../support/mlflowServer.js';
 import { REPO } from '../support/paths.js';
 
 const run = promisify(execFile);
 
-export { REPO };
-
-export const CACHE =
-    process.env.STACK_DOCTOR_CACHE ?? path.join(os.homedir(), '.cache', 'stack-doctor');
-
-export function venvPython(version: string): string {
-    return path.join(CACHE, 'venvs', `mlflow-${version}`, 'bin', 'python');
-}
+export { CACHE, REPO };
 
 /** What the real-component tests need, or why it is missing. */
 export function missingComponents(images: string[], venvs: string[]): string[] {
@@ -41,19 +34,9 @@ export function missingComponents(images: string[], venvs: string[]): string[] {
             missing.push(`image ${image}`);
         }
     }
-    for (const v of venvs) if (!existsSync(venvPython(v))) missing.push(`venv mlflow-${v}`);
+    for (const v of venvs)
+        if (!existsSync(path.join(venvOf(v), 'bin', 'python'))) missing.push(`venv mlflow-${v}`);
     return missing;
-}
-
-export async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => {
-            const address = server.address();
-            server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-        });
-    });
 }
 
 export class StackLab {
@@ -72,9 +55,9 @@ export class StackLab {
     /** Copies an example into a scratch folder, moved to `port`, with a `.venv` of `venv`. */
     static async create(example: string, venv: string): Promise<StackLab> {
         const scratch = mkdtempSync(path.join(os.tmpdir(), 'stack-doctor-it-'));
-        const lab = new StackLab(scratch, example, await freePort());
+        const lab = new StackLab(scratch, example, await freeLoopbackPort());
         cpSync(path.join(REPO, 'examples', example), lab.dir, { recursive: true });
-        symlinkSync(path.join(CACHE, 'venvs', `mlflow-${venv}`), path.join(lab.dir, '.venv'));
+        symlinkSync(venvOf(venv), path.join(lab.dir, '.venv'));
         // The notebook on the host talks to the published port; follow the move.
         const notebook = path.join(lab.dir, 'notebooks', 'train.ipynb');
         writeFileSync(

@@ -33,9 +33,13 @@ export function missingVenvMessage(version: string): string {
     );
 }
 
+/** A port nothing listens on at 127.0.0.1, for a server a test or benchmark starts. */
 export async function freeLoopbackPort(): Promise<number> {
     const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+    });
     const port = (server.address() as net.AddressInfo).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     return port;

@@ -20,6 +20,7 @@ import {
     toObservation,
 } from '../../src/core/mlflow/client.js';
 import { probeServer } from '../../src/core/mlflow/probe.js';
+import { freeLoopbackPort } from '../support/mlflowServer.js';
 
 type Handler = (request: http.IncomingMessage, body: string, response: http.ServerResponse) => void;
 
@@ -89,14 +90,6 @@ async function rejection(call: Promise<unknown>): Promise<MlflowRequestError> {
         return error;
     }
     assert.fail('the call resolved, but it should have been rejected');
-}
-
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
 }
 
 let certDir = '';
@@ -208,7 +201,7 @@ function fakeMlflow(major: 2 | 3): Handler {
 
 void describe('transport failures', () => {
     void test('reports a closed port as refused', async () => {
-        const port = await freePort();
+        const port = await freeLoopbackPort();
         const client = new MlflowClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 });
         const error = await rejection(client.health());
         assert.equal(error.kind, 'refused');
@@ -782,7 +775,7 @@ void describe('probeServer', () => {
     });
 
     void test('never throws: a refused port and a malformed URL become observations', async () => {
-        const port = await freePort();
+        const port = await freeLoopbackPort();
         const refused = await probeServer(`http://127.0.0.1:${port}`, { timeoutMs: 1000 });
         assert.equal(refused.health?.outcome, 'refused');
         assert.equal(refused.version?.outcome, 'refused');
